@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { PARLEY_VERSION } from '../server/version.js';
+import { registerClientCommands } from './commands/client.js';
+import { registerOperatorCommands } from './commands/operator.js';
+import { registerServeCommands } from './commands/serve.js';
+import { CliError } from './util.js';
+
+/**
+ * `parley`: the operator's commands (they act on the database directly, with or without a
+ * server running) and a user client that goes through the HTTP API like the web client.
+ */
+export function buildProgram(): Command {
+  const program = new Command('parley')
+    .description('Parley: messaging across organizations, found by email address')
+    .version(PARLEY_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerServeCommands(program);
+  registerOperatorCommands(program);
+  registerClientCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit with 0; usage errors were already printed by commander.
+      return err.exitCode;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`parley: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`parley: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}

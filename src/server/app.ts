@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { buildOpenApi } from './http/openapi.js';
+import { Router } from './http/router.js';
+import { registerDomainRoutes } from './routes.js';
+import { PARLEY_VERSION } from './version.js';
+
+/** Largest WebSocket frame a client may send; typing and signalling frames are tiny. */
+export const MAX_WS_FRAME = 64 * 1024;
+
+/** Builds the HTTP application of one node (not yet listening). */
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    trustProxy: false,
+    // Ids and tokens are short; a giant URL is an attack, not a request.
+    routerOptions: { maxParamLength: 200 },
+    // Per-request access logs would dominate the log at chat rates; /metrics counts requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  installErrorHandling(app);
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const labels = { method: req.method, route, status: String(reply.statusCode) };
+    ctx.metrics.httpRequests.inc(labels);
+    ctx.metrics.httpDuration.observe(reply.elapsedTime / 1000, { route });
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_FRAME } });
+
+  app.get('/healthz', async () => {
+    await ctx.db.selectFrom('deployment_settings').select('key').limit(1).execute();
+    return { ok: true, version: PARLEY_VERSION };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return ctx.metrics.render();
+  });
+
+  const router = new Router(app, ctx);
+  registerDomainRoutes(router, ctx, app);
+
+  let openapi: unknown = null;
+  app.get('/api/v1/openapi.json', async () => (openapi ??= buildOpenApi(router.routes, PARLEY_VERSION)));
+
+  await serveWebClient(app, ctx.config.webDir);
+  return app;
+}
+
+/** Serves the built web client at `/`, with index.html for client-side routes. */
+async function serveWebClient(app: FastifyInstance, webDir: string | null): Promise<void> {
+  if (!webDir) return;
+  const index = path.join(webDir, 'index.html');
+  if (!existsSync(index)) {
+    app.log.warn({ webDir }, 'web client not built (npm run build:web); serving the API only');
+    return;
+  }
+  const html = readFileSync(index, 'utf8');
+  await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: false });
+  const sendIndex = async (_req: unknown, reply: import('fastify').FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  app.get('/', sendIndex);
+  // Client-side routes (/chat/…, /admin/…) load the app; API paths keep their JSON 404.
+  app.get('/*', async (req, reply) => {
+    const url = req.url.split('?')[0] ?? '';
+    if (url.startsWith('/api/') || path.extname(url)) {
+      return reply.code(404).send({ error: { code: 'route_not_found', message: `No route GET ${url}` } });
+    }
+    return sendIndex(req, reply);
+  });
+}

@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_conversations.js';
+
+/**
+ * Every migration in order. Names are frozen once released: a database records the names it
+ * has run. A new migration is a new file added at the end of this list.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+  '0002_conversations': m0002,
+};

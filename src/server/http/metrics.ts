@@ -1,0 +1,116 @@
+/**
+ * A small Prometheus registry: counters, gauges and histograms rendered in the text exposition
+ * format. Kept in-process; each node exposes its own figures.
+ */
+type Labels = Record<string, string>;
+
+function labelKey(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+}
+
+interface Series {
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  render(name: string): string[];
+}
+
+export class Counter implements Series {
+  readonly type = 'counter' as const;
+  private values = new Map<string, number>();
+  constructor(readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(labelKey(labels)) ?? 0;
+  }
+  render(name: string): string[] {
+    if (this.values.size === 0) return [`${name} 0`];
+    return [...this.values].map(([k, v]) => `${name}${k} ${v}`);
+  }
+}
+
+export class Gauge implements Series {
+  readonly type = 'gauge' as const;
+  private value = 0;
+  constructor(
+    readonly help: string,
+    private readonly collect?: () => number,
+  ) {}
+  set(v: number): void {
+    this.value = v;
+  }
+  inc(by = 1): void {
+    this.value += by;
+  }
+  dec(by = 1): void {
+    this.value -= by;
+  }
+  get(): number {
+    return this.collect ? this.collect() : this.value;
+  }
+  render(name: string): string[] {
+    return [`${name} ${this.get()}`];
+  }
+}
+
+export class Histogram implements Series {
+  readonly type = 'histogram' as const;
+  private series = new Map<string, { counts: number[]; sum: number; count: number; labels: Labels }>();
+  constructor(
+    readonly help: string,
+    private readonly buckets: number[],
+  ) {}
+  observe(value: number, labels: Labels = {}): void {
+    const k = labelKey(labels);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0, labels };
+      this.series.set(k, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+  render(name: string): string[] {
+    const out: string[] = [];
+    for (const s of this.series.values()) {
+      this.buckets.forEach((b, i) => out.push(`${name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      out.push(`${name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
+      out.push(`${name}_sum${labelKey(s.labels)} ${s.sum}`);
+      out.push(`${name}_count${labelKey(s.labels)} ${s.count}`);
+    }
+    return out;
+  }
+}
+
+export class Metrics {
+  private readonly registry = new Map<string, Series>();
+
+  readonly httpRequests = this.add('parley_http_requests_total', new Counter('HTTP requests answered, by method, route and status'));
+  readonly httpDuration = this.add(
+    'parley_http_request_duration_seconds',
+    new Histogram('HTTP request latency', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+  );
+  readonly websockets = this.add('parley_websocket_connections', new Gauge('Open WebSocket connections'));
+  readonly messagesSent = this.add('parley_messages_sent_total', new Counter('Messages stored and acknowledged'));
+
+  add<S extends Series>(name: string, series: S): S {
+    this.registry.set(name, series);
+    return series;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const mem = process.memoryUsage();
+    lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge');
+    lines.push(`process_resident_memory_bytes ${mem.rss}`);
+    for (const [name, s] of this.registry) {
+      lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`, ...s.render(name));
+    }
+    return lines.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { RouteDef } from '../../shared/api/define.js';
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
+  try {
+    return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' });
+  } catch {
+    return {};
+  }
+}
+
+/** The OpenAPI 3 document, generated from the same schemas that validate requests. */
+export function buildOpenApi(routes: readonly RouteDef[], version: string): unknown {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const p = r.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+    const parameters: unknown[] = [];
+    for (const [where, schema] of [
+      ['path', r.params],
+      ['query', r.query],
+    ] as const) {
+      if (!schema) continue;
+      const js = toSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, s] of Object.entries(js.properties ?? {})) {
+        parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
+      }
+    }
+    const op: Record<string, unknown> = {
+      summary: r.summary,
+      tags: [r.tag],
+      parameters,
+      responses: {
+        [String(r.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: toSchema(r.response, 'output') } } },
+        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(r.body, 'input') } } };
+    if ((r.auth ?? 'required') !== 'none') op.security = [{ bearer: [] }, { cookie: [] }];
+    (paths[p] ??= {})[r.method.toLowerCase()] = op;
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Parley API', version },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { ServerEvent } from '../../shared/events.js';
+
+/**
+ * Fan-out of realtime events to the users they concern. Services publish after their
+ * transaction commits; the WebSocket gateway of every node subscribes and delivers to its own
+ * sockets. The in-process bus serves one node; the Redis bus crosses nodes.
+ */
+export interface EventBus {
+  publish(userIds: readonly string[], event: ServerEvent): void;
+  /** Called on every node for every published event; returns an unsubscribe function. */
+  subscribe(handler: (userIds: readonly string[], event: ServerEvent, json: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class LocalBus implements EventBus {
+  private handlers = new Set<(userIds: readonly string[], event: ServerEvent, json: string) => void>();
+
+  publish(userIds: readonly string[], event: ServerEvent): void {
+    if (userIds.length === 0 || this.handlers.size === 0) return;
+    // Serialized once here, not once per recipient.
+    const json = JSON.stringify(event);
+    for (const h of this.handlers) h(userIds, event, json);
+  }
+
+  subscribe(handler: (userIds: readonly string[], event: ServerEvent, json: string) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+  }
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { Lifecycle, type AppContext } from './context.js';
+import { migrateToLatest, openDatabase } from './db/index.js';
+import { Metrics } from './http/metrics.js';
+import { Mailer } from './mail/mailer.js';
+import { createEventBus } from './realtime/create-bus.js';
+import { DeploymentSettings } from './settings/service.js';
+
+export interface ParleyServer {
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** The base URL it listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'parley' }, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+}
+
+/** Opens the database (migrating it), wires the services, but does not listen. */
+export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
+  const dbHandle = openDatabase(config.databaseUrl);
+  await migrateToLatest(dbHandle.kysely);
+  const lifecycle = new Lifecycle(log);
+  const ctx: AppContext = {
+    config,
+    db: dbHandle.kysely,
+    dialect: dbHandle.dialect,
+    dbHandle,
+    log,
+    mailer: new Mailer(dbHandle.kysely, log, config.smtpUrl),
+    events: await createEventBus(config, log),
+    settings: new DeploymentSettings(dbHandle.kysely),
+    metrics: new Metrics(),
+    lifecycle,
+  };
+  // Closed last registered first: domain cleanups, then mail, events, and the database last.
+  lifecycle.onClose(() => dbHandle.close());
+  lifecycle.onClose(() => ctx.events.close());
+  lifecycle.onClose(() => ctx.mailer.close());
+  return ctx;
+}
+
+/** Starts a node: database, services, HTTP and WebSocket, listening on the configured port. */
+export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<ParleyServer> {
+  const ctx = await createContext(config, opts.log);
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    ctx,
+    app,
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        // Stop accepting, let in-flight requests finish, then release what the services hold.
+        await app.close();
+        await ctx.lifecycle.close();
+      })()),
+  };
+}

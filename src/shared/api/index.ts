@@ -1,0 +1,11 @@
+/**
+ * The public contract: every endpoint, grouped by domain. Server, web client, CLI and tests all
+ * import from here.
+ */
+import * as auth from './auth.js';
+
+export const api = { auth } as const;
+
+export * from './define.js';
+export * from './shapes.js';
+export { LIMITS, Email, Password, DisplayName, Me } from './auth.js';

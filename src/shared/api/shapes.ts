@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { POLICY_REASONS } from '../errors.js';
+
+/**
+ * The response shapes of design.md ("Shapes"). Every endpoint's response schema is built from
+ * these, and the server's presenters return exactly these types.
+ */
+
+export const Plan = z.enum(['basic', 'trial', 'paid', 'channel_partner']);
+export type Plan = z.infer<typeof Plan>;
+
+export const Role = z.enum(['admin', 'member']);
+export type Role = z.infer<typeof Role>;
+
+export const UserStatus = z.enum(['active', 'deactivated', 'deleted']);
+export type UserStatus = z.infer<typeof UserStatus>;
+
+export const Stage = z.enum(['off', 'beta', 'ga']);
+export type Stage = z.infer<typeof Stage>;
+
+export const PolicyReason = z.enum(POLICY_REASONS);
+
+export const User = z.object({
+  id: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  orgId: z.string(),
+  orgName: z.string(),
+  role: Role,
+  status: UserStatus,
+  emailVerified: z.boolean(),
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof User>;
+
+export const Org = z.object({
+  id: z.string(),
+  name: z.string(),
+  plan: Plan,
+  domains: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type Org = z.infer<typeof Org>;
+
+export const Capability = z.object({
+  allowed: z.boolean(),
+  reason: PolicyReason.optional(),
+  message: z.string().optional(),
+});
+export type Capability = z.infer<typeof Capability>;
+
+export const Participant = z.object({
+  userId: z.string().nullable(),
+  email: z.string(),
+  displayName: z.string(),
+  orgId: z.string().nullable(),
+  orgName: z.string().nullable(),
+  external: z.boolean(),
+  deleted: z.boolean(),
+  pending: z.boolean(),
+  /** `active | deactivated | deleted`, or null for a pending invitee. */
+  status: UserStatus.nullable(),
+});
+export type Participant = z.infer<typeof Participant>;
+
+export const FileInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number(),
+  contentType: z.string(),
+  sha256: z.string(),
+  conversationId: z.string(),
+  uploaderId: z.string(),
+  createdAt: z.string(),
+  hasThumbnail: z.boolean().optional(),
+});
+export type FileInfo = z.infer<typeof FileInfo>;
+
+export const Message = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  seq: z.number(),
+  clientId: z.string(),
+  senderId: z.string(),
+  body: z.string(),
+  files: z.array(FileInfo),
+  createdAt: z.string(),
+  editedAt: z.string().nullable().optional(),
+  deletedAt: z.string().nullable().optional(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const ConversationKind = z.enum(['direct', 'group']);
+export const ConversationState = z.enum(['live', 'pending', 'request', 'declined', 'blocked', 'readonly']);
+export type ConversationState = z.infer<typeof ConversationState>;
+
+export const Conversation = z.object({
+  id: z.string(),
+  kind: ConversationKind,
+  title: z.string().nullable().optional(),
+  state: ConversationState,
+  /** Why the chat is read-only or refused, when it is. */
+  reason: PolicyReason.optional(),
+  reasonMessage: z.string().optional(),
+  participants: z.array(Participant),
+  lastMessage: Message.nullable().optional(),
+  unreadCount: z.number(),
+  lastSeq: z.number(),
+  lastReadSeq: z.number(),
+  lastActivityAt: z.string(),
+  createdAt: z.string(),
+  /** The member who started it (for requests: the sender). */
+  createdBy: z.string().nullable(),
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), next: z.string().optional() });
+}
+
+export const Ok = z.object({ ok: z.literal(true) });
+
+/** An org's cross-org policy (design.md, "Who may talk to whom"). */
+export const OrgPolicy = z.object({
+  externalMessaging: z.boolean(),
+  allow: z.enum(['anyone', 'listed']),
+  allowDomains: z.array(z.string()),
+  blockDomains: z.array(z.string()),
+  requireAcceptance: z.boolean(),
+  externalFiles: z.boolean(),
+  maxFileBytes: z.number(),
+});
+export type OrgPolicy = z.infer<typeof OrgPolicy>;
