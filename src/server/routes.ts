@@ -5,6 +5,7 @@ import { registerCallsRoutes } from './calls/routes.js';
 import type { AppContext } from './context.js';
 import { registerConversationsRoutes } from './conversations/routes.js';
 import { registerDirectoryRoutes } from './directory/routes.js';
+import { registerExternalRoutes } from './external/routes.js';
 import { registerFilesRoutes } from './files/routes.js';
 import type { Router } from './http/router.js';
 import { registerOrgsRoutes } from './orgs/routes.js';
@@ -15,6 +16,7 @@ export function registerDomainRoutes(router: Router, ctx: AppContext, app: Fasti
   registerAccountsRoutes(router, ctx, app);
   registerOrgsRoutes(router, ctx, app);
   registerDirectoryRoutes(router, ctx, app);
+  registerExternalRoutes(router, ctx, app);
   registerConversationsRoutes(router, ctx, app);
   registerFilesRoutes(router, ctx, app);
   registerActivityRoutes(router, ctx, app);
