@@ -7,9 +7,10 @@ import { badRequest, unauthenticated } from './errors.js';
 import { checkClientVersion } from './client-version.js';
 
 export interface HandlerArgs<D extends RouteDef> {
-  params: D['params'] extends z.ZodType ? z.output<D['params']> : undefined;
-  query: D['query'] extends z.ZodType ? z.output<D['query']> : undefined;
-  body: D['body'] extends z.ZodType ? z.output<D['body']> : undefined;
+  // NonNullable: the def's fields are optional, so `D['body']` is `B | undefined`.
+  params: NonNullable<D['params']> extends z.ZodType ? z.output<NonNullable<D['params']>> : undefined;
+  query: NonNullable<D['query']> extends z.ZodType ? z.output<NonNullable<D['query']>> : undefined;
+  body: NonNullable<D['body']> extends z.ZodType ? z.output<NonNullable<D['body']>> : undefined;
   /** The signed-in user; throws `unauthenticated` on routes where signing in is optional. */
   auth: AuthInfo;
   maybeAuth: AuthInfo | null;
