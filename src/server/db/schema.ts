@@ -164,6 +164,40 @@ export interface MessagesTable {
   deleted_at: string | null;
 }
 
+// ---- external (cross-org messaging) ----
+export interface UserBlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  conversation_id: string | null;
+  created_at: string;
+}
+
+export interface ChatInvitationsTable {
+  id: string;
+  conversation_id: string;
+  inviter_id: string;
+  email: string;
+  email_norm: string;
+  created_at: string;
+  accepted_user_id: string | null;
+  accepted_at: string | null;
+}
+
+/** A message request's answer: `open | accepted | declined | blocked`. */
+export interface MessageRequestsTable {
+  conversation_id: string;
+  sender_id: string;
+  recipient_id: string;
+  status: string;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface DirectoryLookupsTable {
+  user_id: string;
+  at: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   org_domains: OrgDomainsTable;
@@ -179,4 +213,8 @@ export interface Database {
   conversations: ConversationsTable;
   conversation_members: ConversationMembersTable;
   messages: MessagesTable;
+  user_blocks: UserBlocksTable;
+  chat_invitations: ChatInvitationsTable;
+  message_requests: MessageRequestsTable;
+  directory_lookups: DirectoryLookupsTable;
 }

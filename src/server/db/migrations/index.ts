@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_conversations.js';
+import * as m0007 from './0007_external.js';
 
 /**
  * Every migration in order. Names are frozen once released: a database records the names it
@@ -9,4 +10,5 @@ import * as m0002 from './0002_conversations.js';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_conversations': m0002,
+  '0007_external': m0007,
 };
