@@ -1,6 +1,6 @@
 import type { User, UserStatus } from '../../shared/api/shapes.js';
 import type { Executor } from '../context.js';
-import type { UsersTable } from '../db/schema.js';
+import type { SignupsTable, UsersTable } from '../db/schema.js';
 import { newId, nowIso } from '../db/util.js';
 
 export type UserRow = UsersTable;
@@ -54,4 +54,66 @@ export function presentUser(row: UserWithOrg): User {
     emailVerified: row.email_verified_at !== null,
     createdAt: row.created_at,
   };
+}
+
+/** Sets a new password; marks the email verified too (the reset link proved ownership). */
+export async function updateUserPassword(db: Executor, userId: string, passwordHash: string): Promise<{ becameVerified: boolean }> {
+  const before = await db.selectFrom('users').select('email_verified_at').where('id', '=', userId).executeTakeFirstOrThrow();
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, email_verified_at: before.email_verified_at ?? nowIso() })
+    .where('id', '=', userId)
+    .execute();
+  return { becameVerified: before.email_verified_at === null };
+}
+
+// ---- sign-ups waiting for verification ----
+
+export type SignupRow = SignupsTable;
+
+export async function insertSignup(db: Executor, input: { email: string; emailNorm: string; displayName: string; passwordHash: string }): Promise<SignupRow> {
+  const row: SignupRow = {
+    id: newId(),
+    email: input.email.trim(),
+    email_norm: input.emailNorm,
+    display_name: input.displayName,
+    password_hash: input.passwordHash,
+    created_at: nowIso(),
+  };
+  await db.insertInto('signups').values(row).execute();
+  return row;
+}
+
+export async function getSignup(db: Executor, id: string): Promise<SignupRow | undefined> {
+  return db.selectFrom('signups').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The newest pending sign-up for an email. */
+export async function findLatestSignup(db: Executor, emailNorm: string): Promise<SignupRow | undefined> {
+  return db.selectFrom('signups').selectAll().where('email_norm', '=', emailNorm).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+}
+
+/**
+ * Removes the pending sign-ups of an email. Their verify tokens are retired (kept, marked used)
+ * rather than deleted, so that the hourly mail limit still counts them.
+ */
+export async function deleteSignups(db: Executor, emailNorm: string): Promise<void> {
+  await db.updateTable('email_tokens').set({ used_at: nowIso() }).where('email_norm', '=', emailNorm).where('kind', '=', 'verify').where('used_at', 'is', null).execute();
+  await db.deleteFrom('signups').where('email_norm', '=', emailNorm).execute();
+}
+
+/** After verification, neither the sign-up nor any of its tokens has a use any more. */
+export async function purgeSignups(db: Executor, emailNorm: string): Promise<void> {
+  await db.deleteFrom('email_tokens').where('email_norm', '=', emailNorm).where('kind', '=', 'verify').execute();
+  await db.deleteFrom('signups').where('email_norm', '=', emailNorm).execute();
+}
+
+/**
+ * Consumes the "join as admin" mark an operator left for this email (`parley org create
+ * --admin`): true when there was one. The orgs domain writes these rows; joining is where the
+ * mark is used up, so sign-up verification removes it in the same transaction as the join.
+ */
+export async function takePendingAdmin(db: Executor, orgId: string, emailNorm: string): Promise<boolean> {
+  const r = await db.deleteFrom('org_pending_admins').where('org_id', '=', orgId).where('email_norm', '=', emailNorm).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
