@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { buildOpenApi } from './http/openapi.js';
 import { Router } from './http/router.js';
+import { websocketPluginHooks } from './realtime/routes.js';
 import { registerDomainRoutes } from './routes.js';
 import { PARLEY_VERSION } from './version.js';
 
@@ -38,7 +39,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   await app.register(fastifyCookie);
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_FRAME } });
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_FRAME }, ...websocketPluginHooks });
 
   app.get('/healthz', async () => {
     await ctx.db.selectFrom('deployment_settings').select('key').limit(1).execute();

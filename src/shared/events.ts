@@ -13,9 +13,27 @@ export type ServerEvent =
   | { type: 'conversation.updated'; conversation: Conversation }
   | { type: 'read'; conversationId: string; userId: string; seq: number }
   | { type: 'typing'; conversationId: string; userId: string; expiresInMs: number }
+  /** The answer to a client's `ping` (an application-level liveness check for browsers). */
+  | { type: 'pong' }
+  /** A client frame the server could not use; the socket stays open. */
   | { type: 'error'; code: string; message: string };
 
-/** Client → server WebSocket messages. */
+/** Client → server WebSocket messages (text frames of JSON, at most 64 KiB). */
 export type ClientEvent = { type: 'typing'; conversationId: string } | { type: 'ping' };
 
 export type ServerEventType = ServerEvent['type'];
+
+/** Close codes the gateway uses besides the standard ones (1001 going away, 1008, 1009). */
+export const WS_CLOSE = {
+  /** The server is shutting down; reconnect to another node or later. */
+  goingAway: 1001,
+  /** Flooding or another policy violation. */
+  policy: 1008,
+  /** A frame past the 64 KiB limit. */
+  tooLarge: 1009,
+  /** The session ended (logout, deactivation, deletion): sign in again, do not reconnect. */
+  sessionEnded: 4001,
+} as const;
+
+/** How long a `typing` indicator shows when no new one arrives. */
+export const TYPING_EXPIRES_MS = 5000;

@@ -1,7 +1,92 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { WS_CLOSE } from '../../shared/events.js';
+import { findSession, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Router } from '../http/router.js';
+import { AppError, unauthenticated } from '../http/errors.js';
+import { authenticate, type Router } from '../http/router.js';
+import { Gateway, defaultGatewayOptions } from './gateway.js';
 
-export function registerRealtimeRoutes(_router: Router, _ctx: AppContext, _app: FastifyInstance): void {
-  // Routes of this domain are registered here.
+export const EVENTS_PATH = '/api/v1/events';
+
+const gateways = new WeakMap<AppContext, Gateway>();
+
+/** The gateway of a node (tests drive heartbeat rounds through it). */
+export function gatewayOf(ctx: AppContext): Gateway {
+  const gw = gateways.get(ctx);
+  if (!gw) throw new Error('realtime gateway not registered');
+  return gw;
 }
+
+export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: FastifyInstance): void {
+  const gw = new Gateway(ctx, defaultGatewayOptions());
+  gateways.set(ctx, gw);
+  gw.start();
+  ctx.lifecycle.onClose(() => gw.stop());
+
+  const authed = new WeakMap<FastifyRequest, AuthInfo>();
+
+  app.route({
+    method: 'GET',
+    url: EVENTS_PATH,
+    // Runs before the upgrade completes, so a bad token gets a plain 401 and never a 101.
+    preValidation: async (req: FastifyRequest) => {
+      let auth = await authenticate(ctx, req);
+      if (!auth) {
+        // Browsers' WebSocket cannot set headers; they may pass the token in the URL.
+        const q = (req.query ?? {}) as { token?: unknown };
+        if (typeof q.token === 'string' && q.token) auth = await findSession(ctx.db, q.token);
+      }
+      if (!auth) throw unauthenticated('Sign in first: send the session cookie, a Bearer token or ?token=');
+      authed.set(req, auth);
+    },
+    handler: async (_req: FastifyRequest, _reply: FastifyReply) => {
+      throw new AppError(426, 'upgrade_required', `${EVENTS_PATH} is a WebSocket endpoint; connect with a WebSocket client`);
+    },
+    wsHandler: (socket: WebSocket, req: FastifyRequest) => {
+      const auth = authed.get(req);
+      if (!auth) {
+        socket.close(WS_CLOSE.sessionEnded, 'not authenticated');
+        return;
+      }
+      gw.attach(socket, auth);
+    },
+  });
+}
+
+/**
+ * Hooks for the WebSocket plugin (src/server/app.ts). At shutdown every socket is told 1001
+ * ("going away") so clients reconnect elsewhere; a client that does not answer the close within
+ * a second is cut off so shutdown never hangs on it.
+ */
+export const websocketPluginHooks = {
+  preClose(this: FastifyInstance, done: () => void): void {
+    const open = [...this.websocketServer.clients].filter((ws) => ws.readyState !== ws.CLOSED);
+    if (open.length === 0) return done();
+    let left = open.length;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(t);
+      for (const ws of open) if (ws.readyState !== ws.CLOSED) ws.terminate();
+      done();
+    };
+    const t = setTimeout(finish, 1000);
+    t.unref();
+    for (const ws of open) {
+      ws.once('close', () => {
+        if (--left === 0) finish();
+      });
+      ws.close(WS_CLOSE.goingAway, 'server shutting down');
+    }
+  },
+  /**
+   * Errors on an open socket: a client fault (oversized frame, bad framing, reset) is not a
+   * server error. `ws` has already started the right close (1009 for a frame past the limit).
+   */
+  errorHandler(this: FastifyInstance, error: Error, socket: WebSocket): void {
+    this.log.debug({ err: error }, 'websocket error');
+    if (socket.readyState === socket.OPEN) socket.close(1011, 'server error');
+  },
+};

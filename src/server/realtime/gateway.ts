@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import { TYPING_EXPIRES_MS, WS_CLOSE, type ServerEvent } from '../../shared/events.js';
+import type { AuthInfo } from '../accounts/sessions.js';
+import type { AppContext } from '../context.js';
+import { liveSessionIds, typingTarget } from './store.js';
+
+export interface GatewayOptions {
+  /** Interval of the ping / liveness / session re-check round. */
+  heartbeatMs: number;
+}
+
+export function defaultGatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
+  const hb = Number(env.PARLEY_WS_HEARTBEAT_MS);
+  return { heartbeatMs: Number.isFinite(hb) && hb >= 50 ? hb : 30_000 };
+}
+
+// Flood control: a token bucket per connection. Bursts up to BURST frames pass; past that,
+// frames are dropped, and a connection that keeps flooding (RATE frames dropped without a
+// pause long enough to refill the bucket) is closed with 1008.
+const RATE = 20;
+const BURST = 40;
+/** A typing indicator is published at most once per connection and conversation per 2 s. */
+const TYPING_THROTTLE_MS = 2000;
+/** Membership answers are cached per connection this long (a removed member stops soon). */
+const MEMBERSHIP_TTL_MS = 30_000;
+const MAX_TYPING_ENTRIES = 64;
+/** A reader this far behind is dropped; it reconnects and catches up by `seq`. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const MAX_SOCKETS_PER_USER = 100;
+const MAX_CONVERSATION_ID = 100;
+
+const PONG = JSON.stringify({ type: 'pong' } satisfies ServerEvent);
+
+class TypingEntry {
+  checkedAt = 0;
+  sentAt = 0;
+  member = false;
+  writable = false;
+  others: string[] = [];
+  checking: Promise<void> | null = null;
+}
+
+/**
+ * One open socket. Kept deliberately small (no per-socket timers or closures): the gateway's
+ * shared interval does liveness and session checks for all of them.
+ */
+class Conn {
+  alive = true;
+  tokens = BURST;
+  refillAt = Date.now();
+  dropped = 0;
+  typing: Map<string, TypingEntry> | null = null;
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly sessionId: string,
+    readonly ws: WebSocket,
+    readonly gw: Gateway,
+  ) {}
+}
+
+const kConn = Symbol('parley.conn');
+type TaggedSocket = WebSocket & { [kConn]?: Conn };
+
+// Listeners shared by every socket: `this` is the socket, its Conn hangs off it.
+function onSocketMessage(this: TaggedSocket, data: RawData, isBinary: boolean): void {
+  const c = this[kConn];
+  if (c) c.gw.onFrame(c, data, isBinary);
+}
+function onSocketPong(this: TaggedSocket): void {
+  const c = this[kConn];
+  if (c) c.alive = true;
+}
+function onSocketClose(this: TaggedSocket): void {
+  const c = this[kConn];
+  if (c) c.gw.detach(c);
+}
+
+/**
+ * The WebSocket gateway of one node: delivers bus events to the sockets of the users they
+ * name, answers client frames (typing, ping), and drops dead or signed-out sockets.
+ */
+export class Gateway {
+  private readonly byUser = new Map<string, Set<Conn>>();
+  private readonly all = new Set<Conn>();
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private roundRunning: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: AppContext,
+    readonly options: GatewayOptions = defaultGatewayOptions(),
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.ctx.events.subscribe((userIds, _event, json) => this.deliver(userIds, json));
+    this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const c of this.all) c.ws.terminate();
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  attach(ws: WebSocket, auth: AuthInfo): void {
+    const userId = auth.user.id;
+    let set = this.byUser.get(userId);
+    if (set && set.size >= MAX_SOCKETS_PER_USER) {
+      ws.close(WS_CLOSE.policy, 'too many connections');
+      return;
+    }
+    const c = new Conn(randomBytes(9).toString('base64url'), userId, auth.sessionId, ws, this);
+    (ws as TaggedSocket)[kConn] = c;
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('close', onSocketClose);
+    if (!set) this.byUser.set(userId, (set = new Set()));
+    set.add(c);
+    this.all.add(c);
+    this.ctx.metrics.websockets.inc();
+    ws.send(JSON.stringify({ type: 'hello', userId, connectionId: c.id } satisfies ServerEvent));
+  }
+
+  detach(c: Conn): void {
+    if (!this.all.delete(c)) return;
+    const set = this.byUser.get(c.userId);
+    if (set) {
+      set.delete(c);
+      if (set.size === 0) this.byUser.delete(c.userId);
+    }
+    c.typing = null;
+    this.ctx.metrics.websockets.dec();
+  }
+
+  /** Sends one event, serialized once by the bus, to every open socket of every listed user. */
+  deliver(userIds: readonly string[], json: string): void {
+    let buf: Buffer | null = null;
+    for (const uid of userIds) {
+      const set = this.byUser.get(uid);
+      if (!set) continue;
+      // Encoded once, then shared by every socket (ws would otherwise encode per send).
+      buf ??= Buffer.from(json, 'utf8');
+      for (const c of set) this.sendRaw(c, buf);
+    }
+  }
+
+  private sendRaw(c: Conn, data: Buffer | string): void {
+    const ws = c.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      ws.terminate();
+      return;
+    }
+    ws.send(data, { binary: false });
+  }
+
+  private sendError(c: Conn, code: string, message: string): void {
+    this.sendRaw(c, JSON.stringify({ type: 'error', code, message } satisfies ServerEvent));
+  }
+
+  /**
+   * One heartbeat round: sockets that missed the previous ping are terminated, the others are
+   * pinged, and every socket whose session no longer authenticates is closed with 4001.
+   */
+  heartbeat(): Promise<void> {
+    // A slow database must not stack rounds on top of each other.
+    this.roundRunning ??= this.runRound().finally(() => (this.roundRunning = null));
+    return this.roundRunning;
+  }
+
+  private async runRound(): Promise<void> {
+    const sessions = new Set<string>();
+    for (const c of this.all) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        c.ws.terminate();
+        continue;
+      }
+      sessions.add(c.sessionId);
+    }
+    if (sessions.size === 0) return;
+    let live: Set<string>;
+    try {
+      live = await liveSessionIds(this.ctx.db, [...sessions]);
+    } catch (err) {
+      this.ctx.log.warn({ err }, 'realtime: session re-check failed; will retry next round');
+      return;
+    }
+    for (const c of this.all) {
+      if (sessions.has(c.sessionId) && !live.has(c.sessionId)) c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+    }
+  }
+
+  onFrame(c: Conn, data: RawData, isBinary: boolean): void {
+    if (!this.admit(c)) return;
+    if (isBinary) return this.sendError(c, 'unsupported_frame', 'Send JSON in text frames');
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      return this.sendError(c, 'invalid_json', 'The frame is not valid JSON');
+    }
+    const type = msg && typeof msg === 'object' && !Array.isArray(msg) ? (msg as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string') return this.sendError(c, 'invalid_frame', 'A frame is a JSON object with a "type"');
+    switch (type) {
+      case 'ping':
+        return this.sendRaw(c, PONG);
+      case 'typing': {
+        const conversationId = (msg as { conversationId?: unknown }).conversationId;
+        if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_CONVERSATION_ID) {
+          return this.sendError(c, 'invalid_frame', 'typing needs a conversationId');
+        }
+        this.typing(c, conversationId).catch((err: unknown) => {
+          this.ctx.log.warn({ err }, 'realtime: typing failed');
+          this.sendError(c, 'internal_error', 'Could not send the typing indicator');
+        });
+        return;
+      }
+      default:
+        return this.sendError(c, 'unknown_type', `Unknown frame type "${type.slice(0, 40)}"`);
+    }
+  }
+
+  /** The flood gate: false when the frame is dropped (and the socket closed when it persists). */
+  private admit(c: Conn): boolean {
+    const now = Date.now();
+    c.tokens = Math.min(BURST, c.tokens + ((now - c.refillAt) * RATE) / 1000);
+    c.refillAt = now;
+    if (c.tokens >= 1) {
+      // A bucket that refilled completely means the client calmed down: forgive old drops.
+      if (c.tokens >= BURST) c.dropped = 0;
+      c.tokens -= 1;
+      return true;
+    }
+    c.dropped++;
+    if (c.dropped > RATE && c.ws.readyState === c.ws.OPEN) c.ws.close(WS_CLOSE.policy, 'too many frames');
+    return false;
+  }
+
+  private async typing(c: Conn, conversationId: string): Promise<void> {
+    const map = (c.typing ??= new Map());
+    let e = map.get(conversationId);
+    if (!e) {
+      if (map.size >= MAX_TYPING_ENTRIES) map.delete(map.keys().next().value!);
+      e = new TypingEntry();
+      map.set(conversationId, e);
+    }
+    if (Date.now() - e.sentAt < TYPING_THROTTLE_MS) return;
+    if (Date.now() - e.checkedAt > MEMBERSHIP_TTL_MS) {
+      const entry = e;
+      entry.checking ??= typingTarget(this.ctx.db, conversationId, c.userId)
+        .then((t) => {
+          entry.member = t.member;
+          entry.others = t.others;
+          entry.writable = t.writable;
+          entry.checkedAt = Date.now();
+        })
+        .finally(() => (entry.checking = null));
+      await entry.checking;
+    }
+    if (!e.member) return this.sendError(c, 'not_found', 'Conversation was not found');
+    if (!e.writable || e.others.length === 0) return;
+    // Re-checked after the await: frames that raced the membership query must not all publish.
+    const now = Date.now();
+    if (now - e.sentAt < TYPING_THROTTLE_MS) return;
+    e.sentAt = now;
+    this.ctx.events.publish(e.others, { type: 'typing', conversationId, userId: c.userId, expiresInMs: TYPING_EXPIRES_MS });
+  }
+}

@@ -1,0 +1,133 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ServerEvent } from '../../shared/events.js';
+import type { EventBus } from './bus.js';
+
+export const REDIS_CHANNEL = 'parley:events';
+
+type Handler = (userIds: readonly string[], event: ServerEvent, json: string) => void;
+
+/**
+ * Events across nodes: each publish is one PUBLISH of `{"u":[userIds],"e":<event>}` on one
+ * channel; every node's subscriber connection (the publishing node's too, so there is exactly
+ * one delivery path) hands it to that node's gateway. The event JSON is spliced in and sliced
+ * back out as text, so it is serialized once by the publisher and never again.
+ */
+export class RedisBus implements EventBus {
+  private readonly handlers = new Set<Handler>();
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private closed = false;
+  private lastErrorLog = 0;
+
+  private constructor(
+    url: string,
+    private readonly log: Logger,
+    private readonly channel: string,
+  ) {
+    const options = {
+      // Keep retrying forever, backing off up to 2 s: a Redis restart must not end the node.
+      retryStrategy: (times: number) => Math.min(100 * times, 2000),
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+      connectionName: 'parley',
+    };
+    this.pub = new Redis(url, options);
+    this.sub = new Redis(url, options);
+    for (const [name, conn] of [
+      ['publisher', this.pub],
+      ['subscriber', this.sub],
+    ] as const) {
+      conn.on('error', (err: Error) => this.logError(name, err));
+      conn.on('reconnecting', () => this.log.info({ conn: name }, 'realtime: reconnecting to Redis'));
+      conn.on('ready', () => this.log.debug({ conn: name }, 'realtime: Redis ready'));
+    }
+    this.sub.on('message', (channel: string, payload: string) => {
+      if (channel === this.channel) this.dispatch(payload);
+    });
+  }
+
+  /** Connects both connections and subscribes before answering, so no event is missed at start. */
+  static async connect(url: string, log: Logger, channel = REDIS_CHANNEL): Promise<RedisBus> {
+    const bus = new RedisBus(url, log, channel);
+    try {
+      await Promise.all([bus.pub.connect(), bus.sub.connect()]);
+      await bus.sub.subscribe(channel);
+    } catch (err) {
+      bus.pub.disconnect();
+      bus.sub.disconnect();
+      throw new Error(`Cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+    }
+    return bus;
+  }
+
+  publish(userIds: readonly string[], event: ServerEvent): void {
+    if (userIds.length === 0 || this.closed) return;
+    const payload = `{"u":${JSON.stringify(userIds)},"e":${JSON.stringify(event)}}`;
+    // While Redis is down, ioredis queues the command and sends it after reconnecting.
+    this.pub.publish(this.channel, payload).catch((err: Error) => this.logError('publisher', err));
+  }
+
+  subscribe(handler: Handler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  private dispatch(payload: string): void {
+    if (this.handlers.size === 0) return;
+    let parsed: { u: string[]; e: ServerEvent };
+    try {
+      parsed = JSON.parse(payload) as { u: string[]; e: ServerEvent };
+    } catch {
+      this.log.warn('realtime: ignoring a malformed event from Redis');
+      return;
+    }
+    if (!Array.isArray(parsed.u) || !parsed.e || typeof parsed.e !== 'object') return;
+    // The payload was written as `{"u":<ids>,"e":<json>}`; re-stringifying the ids gives the
+    // same text, so the event's JSON is the rest of the payload minus the closing brace.
+    const start = 5 + JSON.stringify(parsed.u).length + 5;
+    const json = payload.slice(start, -1);
+    for (const h of this.handlers) {
+      try {
+        h(parsed.u, parsed.e, json);
+      } catch (err) {
+        this.log.error({ err }, 'realtime: event handler failed');
+      }
+    }
+  }
+
+  private logError(conn: string, err: Error): void {
+    if (this.closed) return;
+    // A Redis outage produces an error per retry; one line every 10 s is enough.
+    const now = Date.now();
+    if (now - this.lastErrorLog < 10_000) return;
+    this.lastErrorLog = now;
+    this.log.warn({ conn, err: err.message }, 'realtime: Redis error');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.clear();
+    await Promise.all(
+      [this.sub, this.pub].map(async (c) => {
+        try {
+          if (c.status === 'ready') await c.quit();
+          else c.disconnect();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
