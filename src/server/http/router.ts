@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { RouteDef } from '../../shared/api/define.js';
 import { findSession, SESSION_COOKIE, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
-import { badRequest, unauthenticated } from './errors.js';
+import { AppError, badRequest, unauthenticated } from './errors.js';
 import { checkClientVersion } from './client-version.js';
 
 export interface HandlerArgs<D extends RouteDef> {
@@ -29,6 +29,13 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
   if (r.success) return r.data;
   const issues = r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
   throw badRequest(`Invalid ${where}: ${issues[0]?.message ?? 'bad value'}${issues[0] ? ` (${issues[0].path})` : ''}`, issues);
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+function hasBody(req: FastifyRequest): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** The bearer token, else the session cookie. */
@@ -72,6 +79,11 @@ export class Router {
         if (def.crossOrg) await checkClientVersion(ctx, req);
         const params = validate(def.params, req.params, 'params');
         const query = validate(def.query, req.query, 'query');
+        // Fastify also parses text/plain; a JSON route must not take a string for its body.
+        // A request without any body is left to the schema (optional bodies stay optional).
+        if (def.body && hasBody(req) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+          throw new AppError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json');
+        }
         const body = def.body ? validate(def.body, req.body, 'body') : undefined;
         const args = {
           params,
