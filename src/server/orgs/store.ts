@@ -54,3 +54,8 @@ export function orgPolicy(row: Pick<OrgRow, 'plan' | 'policy'>): OrgPolicy {
 export function presentOrg(row: OrgRow, domains: string[]): Org {
   return { id: row.id, name: row.name, plan: row.plan as Plan, domains, createdAt: row.created_at };
 }
+
+/** Replaces an org's stored policy overrides (JSON); the external domain's settings API validates them. */
+export async function setOrgPolicyOverrides(db: Executor, orgId: string, overrides: Partial<OrgPolicy>): Promise<void> {
+  await db.updateTable('orgs').set({ policy: JSON.stringify(overrides) }).where('id', '=', orgId).execute();
+}

@@ -1,0 +1,230 @@
+import { expect, it } from 'vitest';
+import { api } from '../../shared/api/index.js';
+import { getUserWithOrg } from '../accounts/store.js';
+import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../testing/factories.js';
+import { describeEachDb } from '../testing/each-db.js';
+import { linkIn } from '../testing/smtp-sink.js';
+import { orgWithAdmin, refused } from './test-helpers.js';
+
+describeEachDb('org admin: users', (t) => {
+  it('lets members read their own org and hides every other org', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const other = await makeOrg(t().ctx);
+    const got = await member.api.call(api.orgs.get, { params: { id: org.id } });
+    expect(got.org).toMatchObject({ id: org.id, name: org.name, plan: 'paid', domains: [org.domain], selfSignup: true });
+    expect((await refused(member.api.call(api.orgs.get, { params: { id: other.id } }))).status).toBe(404);
+    expect(await refused(admin.api.call(api.orgs.get, { params: { id: 'no-such-org' } }))).toMatchObject({ status: 404, code: 'not_found' });
+    expect(await refused(t().anon().call(api.orgs.get, { params: { id: org.id } }))).toMatchObject({ status: 401, code: 'unauthenticated' });
+  });
+
+  it('lists users sorted by name, to admins only', async () => {
+    const { org, admin, member } = await orgWithAdmin(t(), { memberName: 'Zed Last' });
+    const early = await makeUser(t(), { org, displayName: 'aaron early' });
+    const list = await admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: {} });
+    expect(list.items.map((u) => u.id)).toEqual([early.user.id, admin.user.id, member.user.id]);
+    expect(list.next).toBeUndefined();
+    expect(list.items[0]).toMatchObject({ email: early.email, orgId: org.id, orgName: org.name, role: 'member', status: 'active' });
+
+    expect(await refused(member.api.call(api.orgs.listUsers, { params: { id: org.id }, query: {} }))).toMatchObject({ status: 403, code: 'forbidden' });
+  });
+
+  it('never lets the admin of one org see or touch another org', async () => {
+    const a = await orgWithAdmin(t());
+    const b = await orgWithAdmin(t());
+    const asA = a.admin.api;
+    const bId = b.org.id;
+    const uid = b.member.user.id;
+    for (const call of [
+      () => asA.call(api.orgs.listUsers, { params: { id: bId }, query: {} }),
+      () => asA.call(api.orgs.createUser, { params: { id: bId }, body: { email: `x-${uniq()}@b.example`, displayName: 'X' } }),
+      () => asA.call(api.orgs.deactivateUser, { params: { id: bId, uid } }),
+      () => asA.call(api.orgs.reactivateUser, { params: { id: bId, uid } }),
+      () => asA.call(api.orgs.deleteUser, { params: { id: bId, uid } }),
+      () => asA.call(api.orgs.setUserRole, { params: { id: bId, uid }, body: { role: 'admin' } }),
+      () => asA.call(api.orgs.audit, { params: { id: bId }, query: {} }),
+    ]) {
+      expect(await refused(call())).toMatchObject({ status: 404, code: 'not_found' });
+    }
+    // Through their own org id, another org's user is not found either.
+    expect(await refused(asA.call(api.orgs.deactivateUser, { params: { id: a.org.id, uid } }))).toMatchObject({ status: 404, code: 'not_found' });
+    expect((await getUserWithOrg(t().ctx.db, uid))?.status).toBe('active');
+  });
+
+  it('filters by status and by name or email prefix, with wildcards taken literally', async () => {
+    const { org, admin } = await orgWithAdmin(t());
+    const ann = await makeUser(t(), { org, displayName: 'Ann Lee', email: `ann.lee-${uniq()}@${org.domain}` });
+    const bob = await makeUser(t(), { org, displayName: 'Bob Annerson' });
+    const pct = await makeUser(t(), { org, displayName: '100% Sure' });
+    const call = (query: Record<string, string>) => admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: query as never });
+    expect((await call({ q: 'ann' })).items.map((u) => u.id).sort()).toEqual([ann.user.id, bob.user.id].sort());
+    expect((await call({ q: 'LEE' })).items.map((u) => u.id)).toEqual([ann.user.id]);
+    expect((await call({ q: 'ann.lee-' })).items.map((u) => u.id)).toEqual([ann.user.id]);
+    expect((await call({ q: '100%' })).items.map((u) => u.id)).toEqual([pct.user.id]);
+    expect((await call({ q: '%' })).items).toEqual([]);
+    expect((await call({ q: '_' })).items).toEqual([]);
+
+    await admin.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: bob.user.id } });
+    expect((await call({ status: 'deactivated' })).items.map((u) => u.id)).toEqual([bob.user.id]);
+    expect((await call({ status: 'active' })).items.map((u) => u.id)).not.toContain(bob.user.id);
+    await admin.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: bob.user.id } });
+    expect((await call({})).items.map((u) => u.id)).not.toContain(bob.user.id);
+    expect((await call({ status: 'deleted' })).items.map((u) => u.id)).toEqual([bob.user.id]);
+    expect((await call({ status: 'all' })).items.map((u) => u.id)).toContain(bob.user.id);
+
+    expect(await refused(call({ status: 'gone' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(call({ q: 'x'.repeat(101) }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(call({ sort: 'name' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+
+  it('pages through users without skipping or repeating', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const more = [];
+    // Equal names make the id the tie-breaker across a page boundary.
+    for (let i = 0; i < 5; i++) more.push(await makeUser(t(), { org, displayName: i < 3 ? 'Same Name' : `Person ${i}` }));
+    const all = [admin, member, ...more].map((u) => u.user.id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: { limit: 2, ...(cursor ? { cursor } : {}) } });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((u) => u.id));
+      cursor = page.next;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(seen.sort()).toEqual([...all].sort());
+    expect(new Set(seen).size).toBe(all.length);
+    expect(pages).toBe(4);
+
+    const q = (query: Record<string, unknown>) => admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: query as never });
+    expect(await refused(q({ cursor: 'not-a-cursor' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(q({ cursor: Buffer.from('[1,2]').toString('base64url') }))).toMatchObject({ status: 400 });
+    expect(await refused(q({ limit: 0 }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(q({ limit: 101 }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(q({ limit: 'ten' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+
+  it('creates a user who sets a password by the invitation link and signs in', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const email = `New.Person-${uniq()}@${org.domain}`;
+    const { user } = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email, displayName: 'New Person' } });
+    expect(user).toMatchObject({ email, displayName: 'New Person', orgId: org.id, role: 'member', status: 'active', emailVerified: false });
+
+    const mail = await t().smtp.waitFor(email);
+    const link = new URL(linkIn(mail));
+    expect(link.origin + link.pathname).toBe(`${t().url}/reset-password`);
+    expect(link.searchParams.get('invite')).toBe('1');
+    expect(mail.text).toContain('Admin Person');
+    const token = link.searchParams.get('token')!;
+    await t().anon().call(api.auth.passwordResetConfirm, { body: { token, password: 'a brand new password' } });
+    const login = await t().anon().call(api.auth.login, { body: { email: email.toLowerCase(), password: 'a brand new password' } });
+    expect(login.user.id).toBe(user.id);
+
+    const again = await refused(admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: ` ${email.toUpperCase()} `, displayName: 'Dup' } }));
+    expect(again).toMatchObject({ status: 409, code: 'email_taken' });
+    // An email held in another org is taken too.
+    const outsider = await makeUser(t());
+    expect(await refused(admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: outsider.email, displayName: 'Dup' } }))).toMatchObject({
+      status: 409,
+      code: 'email_taken',
+    });
+
+    const boss = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: `boss-${uniq()}@${org.domain}`, displayName: 'Boss', role: 'admin' } });
+    expect(boss.user.role).toBe('admin');
+
+    const bad = (body: unknown) => refused(admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: body as never }));
+    expect(await bad({ email: 'not an email', displayName: 'X' })).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await bad({ email: `a-${uniq()}@x.example`, displayName: '' })).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await bad({ email: `a-${uniq()}@x.example`, displayName: 'X', role: 'owner' })).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await bad({ email: `a-${uniq()}@x.example`, displayName: 'X', extra: 1 })).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await refused(member.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: `m-${uniq()}@x.example`, displayName: 'X' } }))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
+  });
+
+  it('deactivates: sessions end, sign-in is refused; reactivation restores', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const params = { id: org.id, uid: member.user.id };
+    expect(await refused(member.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: admin.user.id } }))).toMatchObject({ status: 403, code: 'forbidden' });
+
+    const { user } = await admin.api.call(api.orgs.deactivateUser, { params });
+    expect(user.status).toBe('deactivated');
+    expect(await refused(member.api.call(api.auth.me))).toMatchObject({ status: 401, code: 'unauthenticated' });
+    expect(await refused(t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } }))).toMatchObject({
+      status: 403,
+      code: 'account_inactive',
+    });
+    // Deactivating again changes nothing.
+    expect((await admin.api.call(api.orgs.deactivateUser, { params })).user.status).toBe('deactivated');
+
+    expect((await admin.api.call(api.orgs.reactivateUser, { params })).user.status).toBe('active');
+    // The old session stays ended; a fresh sign-in works.
+    expect(await refused(member.api.call(api.auth.me))).toMatchObject({ status: 401 });
+    const login = await t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } });
+    expect(login.user.status).toBe('active');
+
+    expect(await refused(admin.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: 'nobody' } }))).toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('deletes: a tombstone with its name kept, the email free for a new user', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const params = { id: org.id, uid: member.user.id };
+    const { user } = await admin.api.call(api.orgs.deleteUser, { params });
+    expect(user).toMatchObject({ id: member.user.id, status: 'deleted', displayName: member.user.display_name });
+    expect(await refused(member.api.call(api.auth.me))).toMatchObject({ status: 401 });
+    const row = await getUserWithOrg(t().ctx.db, member.user.id);
+    expect(row).toMatchObject({ status: 'deleted', password_hash: null, display_name: member.user.display_name });
+    expect(row?.deleted_at).toBeTruthy();
+    const open = await t().ctx.db.selectFrom('sessions').select('id').where('user_id', '=', member.user.id).where('revoked_at', 'is', null).execute();
+    expect(open).toEqual([]);
+    expect(await refused(t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } }))).toMatchObject({ status: 401 });
+
+    // Rule 6: the same email makes a new user.
+    const again = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: member.email, displayName: 'Second Life' } });
+    expect(again.user.id).not.toBe(member.user.id);
+    expect(again.user.status).toBe('active');
+    // Deleted again, the email may even start over in another org.
+    expect((await admin.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: again.user.id } })).user.status).toBe('deleted');
+    const other = await makeOrg(t().ctx);
+    const third = await makeUser(t(), { org: other, email: member.email });
+    expect(third.user.id).not.toBe(member.user.id);
+    expect(third.user.id).not.toBe(again.user.id);
+
+    // Deleted is final: deleting again answers the tombstone, other changes are refused.
+    expect((await admin.api.call(api.orgs.deleteUser, { params })).user.status).toBe('deleted');
+    expect(await refused(admin.api.call(api.orgs.reactivateUser, { params }))).toMatchObject({ status: 409, code: 'user_deleted' });
+    expect(await refused(admin.api.call(api.orgs.deactivateUser, { params }))).toMatchObject({ status: 409, code: 'user_deleted' });
+    expect(await refused(admin.api.call(api.orgs.setUserRole, { params, body: { role: 'admin' } }))).toMatchObject({ status: 409, code: 'user_deleted' });
+  });
+
+  it('never removes the last active admin', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const self = { id: org.id, uid: admin.user.id };
+    expect(await refused(admin.api.call(api.orgs.deactivateUser, { params: self }))).toMatchObject({ status: 409, code: 'last_admin' });
+    expect(await refused(admin.api.call(api.orgs.deleteUser, { params: self }))).toMatchObject({ status: 409, code: 'last_admin' });
+    expect(await refused(admin.api.call(api.orgs.setUserRole, { params: self, body: { role: 'member' } }))).toMatchObject({ status: 409, code: 'last_admin' });
+    expect((await getUserWithOrg(t().ctx.db, admin.user.id))).toMatchObject({ status: 'active', role: 'admin' });
+
+    // With a second admin, the first may step down; a deactivated admin does not count.
+    const promoted = await admin.api.call(api.orgs.setUserRole, { params: { id: org.id, uid: member.user.id }, body: { role: 'admin' } });
+    expect(promoted.user.role).toBe('admin');
+    expect((await member.api.call(api.orgs.listUsers, { params: { id: org.id }, query: {} })).items.length).toBe(2);
+    await admin.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: member.user.id } });
+    expect(await refused(admin.api.call(api.orgs.deleteUser, { params: self }))).toMatchObject({ status: 409, code: 'last_admin' });
+    await admin.api.call(api.orgs.reactivateUser, { params: { id: org.id, uid: member.user.id } });
+    const second = await t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } });
+    const demoted = await admin.api.call(api.orgs.setUserRole, { params: self, body: { role: 'member' } });
+    expect(demoted.user.role).toBe('member');
+    // The former admin has lost admin rights at once.
+    expect(await refused(admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: {} }))).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await refused(t().client(second.token).call(api.orgs.setUserRole, { params: { id: org.id, uid: member.user.id }, body: { role: 'member' } }))).toMatchObject({
+      status: 409,
+      code: 'last_admin',
+    });
+    expect(await refused(t().client(second.token).call(api.orgs.setUserRole, { params: self, body: { role: 'boss' as never } }))).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+  });
+});
