@@ -130,6 +130,14 @@ export class Gateway {
     ws.send(JSON.stringify({ type: 'hello', userId, connectionId: c.id } satisfies ServerEvent));
   }
 
+  /** Cuts every socket of a user at once (tests; an operator's emergency stop). */
+  disconnectUser(userId: string): number {
+    const set = this.byUser.get(userId);
+    if (!set) return 0;
+    for (const c of set) c.ws.terminate();
+    return set.size;
+  }
+
   detach(c: Conn): void {
     if (!this.all.delete(c)) return;
     const set = this.byUser.get(c.userId);

@@ -24,13 +24,14 @@ export class RedisBus implements EventBus {
     url: string,
     private readonly log: Logger,
     private readonly channel: string,
+    connectionName: string,
   ) {
     const options = {
       // Keep retrying forever, backing off up to 2 s: a Redis restart must not end the node.
       retryStrategy: (times: number) => Math.min(100 * times, 2000),
       maxRetriesPerRequest: null,
       lazyConnect: true,
-      connectionName: 'parley',
+      connectionName,
     };
     this.pub = new Redis(url, options);
     this.sub = new Redis(url, options);
@@ -48,8 +49,8 @@ export class RedisBus implements EventBus {
   }
 
   /** Connects both connections and subscribes before answering, so no event is missed at start. */
-  static async connect(url: string, log: Logger, channel = REDIS_CHANNEL): Promise<RedisBus> {
-    const bus = new RedisBus(url, log, channel);
+  static async connect(url: string, log: Logger, channel = REDIS_CHANNEL, connectionName = 'parley'): Promise<RedisBus> {
+    const bus = new RedisBus(url, log, channel, connectionName);
     try {
       await Promise.all([bus.pub.connect(), bus.sub.connect()]);
       await bus.sub.subscribe(channel);

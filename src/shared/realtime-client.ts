@@ -1,0 +1,276 @@
+import * as conversationsApi from './api/conversations.js';
+import * as messagesApi from './api/messages.js';
+import type { Message } from './api/shapes.js';
+import type { ParleyClient } from './client.js';
+import { WS_CLOSE, type ClientEvent, type ServerEvent } from './events.js';
+
+/**
+ * The part of a WebSocket this client uses: the browser's global `WebSocket` and Node's `ws`
+ * both fit, so this file imports neither (pass the constructor in). Handler parameters are
+ * `never` so that either implementation's event types are accepted.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: never) => void) | null;
+  onmessage: ((ev: never) => void) | null;
+  onclose: ((ev: never) => void) | null;
+  onerror: ((ev: never) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type RealtimeStatus = 'connecting' | 'open' | 'reconnecting' | 'ended' | 'closed';
+
+export interface RealtimeOptions {
+  /** The API client (its base URL and token are used for the socket and for catching up). */
+  api: ParleyClient;
+  WebSocket: WebSocketConstructor;
+  onEvent: (event: ServerEvent) => void;
+  onStatus?: (status: RealtimeStatus, detail?: { code?: number; reason?: string; retryInMs?: number }) => void;
+  /** Errors that do not stop the client (a failed catch-up, an unparseable frame). */
+  onError?: (err: Error) => void;
+  /**
+   * Track every conversation of the user: on the first connection the chat list is the
+   * baseline; after a reconnect, messages of every chat written meanwhile (new chats included)
+   * are fetched and delivered as `message.created`, in `seq` order.
+   */
+  syncConversations?: boolean;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface ConvState {
+  /** Every message up to this seq has been delivered. */
+  seen: number;
+  filling: Promise<void> | null;
+  refill: boolean;
+  buffered: Extract<ServerEvent, { type: 'message.created' }>[];
+}
+
+const OPEN = 1;
+const PAGE = 100;
+
+/**
+ * A typed, reconnecting client of `/api/v1/events`. `message.created` events are delivered in
+ * `seq` order without gaps or duplicates per conversation: a gap (a reconnect, a dropped
+ * socket) is filled from `GET …/messages?after=` before later events are passed on.
+ */
+export class RealtimeClient {
+  private ws: WebSocketLike | null = null;
+  private readonly convs = new Map<string, ConvState>();
+  private attempt = 0;
+  private connectedBefore = false;
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private typingSentAt = new Map<string, number>();
+  connectionId: string | null = null;
+
+  constructor(private readonly opts: RealtimeOptions) {}
+
+  /** The socket URL: the API's base URL (or this page's origin) with the token as `?token=`. */
+  socketUrl(): string {
+    const base = this.opts.api.baseUrl || (typeof location !== 'undefined' ? location.origin : '');
+    const url = new URL('/api/v1/events', base.replace(/^http/, 'ws'));
+    if (this.opts.api.token) url.searchParams.set('token', this.opts.api.token);
+    return url.toString();
+  }
+
+  connect(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Closes the socket for good (no reconnect). */
+  close(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= OPEN) ws.close(1000, 'bye');
+    this.opts.onStatus?.('closed');
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === OPEN && this.connectionId !== null;
+  }
+
+  /** Sends a client frame; false when the socket is not open (frames are not queued). */
+  send(event: ClientEvent): boolean {
+    if (!this.ws || this.ws.readyState !== OPEN) return false;
+    this.ws.send(JSON.stringify(event));
+    return true;
+  }
+
+  /** Tells the others you are typing; at most once per 2 s per conversation (the server's pace). */
+  typing(conversationId: string): boolean {
+    const now = Date.now();
+    if (now - (this.typingSentAt.get(conversationId) ?? 0) < 2000) return false;
+    if (!this.send({ type: 'typing', conversationId })) return false;
+    this.typingSentAt.set(conversationId, now);
+    return true;
+  }
+
+  /** Marks messages of a conversation up to `seq` as already shown. */
+  track(conversationId: string, seq: number): void {
+    const st = this.convs.get(conversationId);
+    if (st) st.seen = Math.max(st.seen, seq);
+    else this.convs.set(conversationId, { seen: seq, filling: null, refill: false, buffered: [] });
+  }
+
+  lastSeq(conversationId: string): number | undefined {
+    return this.convs.get(conversationId)?.seen;
+  }
+
+  /** Every message of a conversation after `lastSeq`, oldest first, fetched page by page. */
+  async catchUp(conversationId: string, lastSeq: number): Promise<Message[]> {
+    const out: Message[] = [];
+    let after = lastSeq;
+    for (;;) {
+      const page = await this.opts.api.call(messagesApi.list, { params: { id: conversationId }, query: { after, limit: PAGE } });
+      out.push(...page.items);
+      const last = page.items[page.items.length - 1];
+      if (!last || page.items.length < PAGE) return out;
+      after = last.seq;
+    }
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    this.opts.onStatus?.(this.connectedBefore ? 'reconnecting' : 'connecting');
+    let ws: WebSocketLike;
+    try {
+      ws = new this.opts.WebSocket(this.socketUrl());
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = ((ev: { data: unknown }) => this.onFrame(ev.data)) as (ev: never) => void;
+    ws.onclose = ((ev: { code: number; reason: string }) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.connectionId = null;
+      if (this.stopped) return;
+      if (ev.code === WS_CLOSE.sessionEnded) {
+        // Signed out elsewhere: reconnecting with the same token cannot work.
+        this.stopped = true;
+        this.opts.onStatus?.('ended', { code: ev.code, reason: ev.reason });
+        return;
+      }
+      this.scheduleReconnect(ev.code, ev.reason);
+    }) as (ev: never) => void;
+    // A failed handshake (e.g. a 401) is followed by a close event; reconnecting happens there.
+    ws.onerror = (() => undefined) as (ev: never) => void;
+  }
+
+  private scheduleReconnect(code?: number, reason?: string): void {
+    const min = this.opts.minBackoffMs ?? 500;
+    const max = this.opts.maxBackoffMs ?? 15_000;
+    const base = Math.min(max, min * 2 ** this.attempt);
+    // Jitter spreads the reconnects of many clients after a node restarts.
+    const delay = Math.round(base / 2 + (Math.random() * base) / 2);
+    this.attempt++;
+    this.opts.onStatus?.('reconnecting', { code, reason, retryInMs: delay });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.open();
+    }, delay);
+  }
+
+  private onFrame(data: unknown): void {
+    let event: ServerEvent;
+    try {
+      event = JSON.parse(typeof data === 'string' ? data : String(data)) as ServerEvent;
+    } catch {
+      this.opts.onError?.(new Error('unparseable frame from the server'));
+      return;
+    }
+    if (!event || typeof event !== 'object' || typeof event.type !== 'string') return;
+    if (event.type === 'hello') {
+      this.attempt = 0;
+      this.connectionId = event.connectionId;
+      const again = this.connectedBefore;
+      this.connectedBefore = true;
+      this.opts.onStatus?.('open');
+      this.opts.onEvent(event);
+      void this.resync(again);
+      return;
+    }
+    if (event.type === 'message.created') return this.onMessageCreated(event);
+    this.opts.onEvent(event);
+  }
+
+  private async resync(reconnect: boolean): Promise<void> {
+    try {
+      if (this.opts.syncConversations) {
+        const page = await this.opts.api.call(conversationsApi.list, { query: { limit: 100 } });
+        for (const c of page.items) {
+          const known = this.convs.get(c.id);
+          if (!reconnect) this.track(c.id, c.lastSeq);
+          // A chat unknown after a reconnect appeared meanwhile: all of it is new.
+          else if (!known) this.track(c.id, 0);
+        }
+      }
+      if (reconnect) await Promise.all([...this.convs.keys()].map((id) => this.fill(id)));
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+    }
+  }
+
+  private onMessageCreated(event: Extract<ServerEvent, { type: 'message.created' }>): void {
+    const id = event.conversationId;
+    let st = this.convs.get(id);
+    if (!st) {
+      // In sync mode every chat present at start is tracked, so this one is new: from seq 1.
+      st = { seen: this.opts.syncConversations ? 0 : event.message.seq - 1, filling: null, refill: false, buffered: [] };
+      this.convs.set(id, st);
+    }
+    const seq = event.message.seq;
+    if (st.filling) {
+      st.buffered.push(event);
+      return;
+    }
+    if (seq <= st.seen) return;
+    if (seq === st.seen + 1) {
+      st.seen = seq;
+      this.opts.onEvent(event);
+      return;
+    }
+    st.buffered.push(event);
+    void this.fill(id);
+  }
+
+  /** Fetches what is missing after `seen`, delivers it, then the live events held meanwhile. */
+  private fill(conversationId: string): Promise<void> {
+    const st = this.convs.get(conversationId);
+    if (!st) return Promise.resolve();
+    if (st.filling) {
+      st.refill = true;
+      return st.filling;
+    }
+    const deliver = (message: Message) => {
+      if (message.seq <= st.seen) return;
+      st.seen = message.seq;
+      this.opts.onEvent({ type: 'message.created', conversationId, message });
+    };
+    st.filling = (async () => {
+      try {
+        do {
+          st.refill = false;
+          for (const m of await this.catchUp(conversationId, st.seen)) deliver(m);
+        } while (st.refill);
+      } catch (err) {
+        this.opts.onError?.(err as Error);
+      } finally {
+        const held = st.buffered.sort((a, b) => a.message.seq - b.message.seq);
+        st.buffered = [];
+        st.filling = null;
+        for (const e of held) deliver(e.message);
+      }
+    })();
+    return st.filling;
+  }
+}
