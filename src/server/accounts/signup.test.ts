@@ -4,6 +4,7 @@ import { hashSecret } from './tokens.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, uniq } from '../testing/factories.js';
 import { nowIso } from '../db/util.js';
+import { listOutbox } from '../mail/mailer.js';
 import { insertUser } from './store.js';
 import { mailsSoFar, PASSWORD, refusal, signUpAndVerify, tokenFromMail } from './test-helpers.js';
 
@@ -188,5 +189,22 @@ describeEachDb('accounts: sign-up and verification', (t) => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(['invalid_token', 'email_taken']).toContain((r.reason as { code: string }).code);
     expect(await t().ctx.db.selectFrom('users').select('id').where('email_norm', '=', email).execute()).toHaveLength(1);
+  });
+  it('mails at most 5 verification links per email per hour; past that it answers verificationSent:false', async () => {
+    const email = `spam-${uniq()}@mail-${uniq()}.example`;
+    for (let i = 0; i < 5; i++) {
+      expect(await t().anon().call(api.auth.signup, { body: { email, password: PASSWORD, displayName: `Try ${i}` } })).toEqual({ ok: true, verificationSent: true });
+    }
+    expect(await t().anon().call(api.auth.signup, { body: { email, password: 'another password', displayName: 'Sixth' } })).toEqual({ ok: true, verificationSent: false });
+    await t().ctx.mailer.flush();
+    expect(await t().ctx.db.selectFrom('mail_outbox').select('id').where('to_addr', '=', email).execute()).toHaveLength(5);
+    // The last link that was sent still works, with the password of that sign-up.
+    // (SMTP deliveries may arrive in any order; the outbox keeps the order they were sent in.)
+    expect(t().smtp.mails.filter((m) => m.to.includes(email))).toHaveLength(5);
+    const [last] = await listOutbox(t().ctx.db, { to: email, limit: 1 });
+    const token = new URL(/https?:\/\/\S+/.exec(last!.text)![0]).searchParams.get('token')!;
+    const { user } = await t().anon().call(api.auth.verify, { body: { token } });
+    expect(user.displayName).toBe('Try 4');
+    await t().anon().call(api.auth.login, { body: { email, password: PASSWORD } });
   });
 });
