@@ -3,11 +3,15 @@
  * import from here.
  */
 import * as auth from './auth.js';
+import * as conversations from './conversations.js';
+import * as messages from './messages.js';
 import * as orgs from './orgs.js';
 
-export const api = { auth, orgs } as const;
+export const api = { auth, conversations, messages, orgs } as const;
 
 export * from './define.js';
 export * from './shapes.js';
 export { LIMITS, Email, Password, DisplayName, Me } from './auth.js';
 export { ORG_LIMITS, OrgDetails, AuditEntry, UserStatusFilter } from './orgs.js';
+export { CONVERSATION_LIMITS } from './conversations.js';
+export { MESSAGE_LIMITS, ReadState } from './messages.js';

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
-// Frozen: never import application code here.
+// Frozen once released: never import application code here. Runs unchanged on SQLite and
+// PostgreSQL (partial indexes and `IN (...)` predicates are understood by both).
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -19,6 +20,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_activity_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('conversations_direct_key').on('conversations').column('direct_key').execute();
+  // At most one open (live or request) direct chat per pair of people: concurrent "start
+  // communicating" calls race on this index and the loser re-reads the winner's chat.
+  await sql`CREATE UNIQUE INDEX conversations_direct_open ON conversations (direct_key) WHERE state IN ('live', 'request')`.execute(db);
   await db.schema.createIndex('conversations_pending_email').on('conversations').column('pending_email').execute();
 
   await db.schema
@@ -30,7 +34,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_read_seq', 'integer', (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('conversation_members_pk', ['conversation_id', 'user_id'])
     .execute();
-  await db.schema.createIndex('conversation_members_user').on('conversation_members').column('user_id').execute();
+  // The chat list starts from a user's memberships.
+  await db.schema.createIndex('conversation_members_user').on('conversation_members').columns(['user_id', 'left_at']).execute();
 
   await db.schema
     .createTable('messages')
@@ -44,8 +49,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('edited_at', 'text')
     .addColumn('deleted_at', 'text')
     .execute();
-  // seq has no gaps and no duplicates within a conversation; clientId retries never duplicate.
+  // seq has no gaps and no duplicates within a conversation; history pages walk this index.
   await db.schema.createIndex('messages_conv_seq').on('messages').columns(['conversation_id', 'seq']).unique().execute();
+  // A retried clientId never makes a second message, even across a crash.
   await db.schema
     .createIndex('messages_client_id')
     .on('messages')

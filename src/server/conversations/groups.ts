@@ -1,0 +1,129 @@
+import type { Conversation } from '../../shared/api/shapes.js';
+import { CONVERSATION_LIMITS } from '../../shared/api/conversations.js';
+import type { UserWithOrg } from '../accounts/store.js';
+import type { AppContext, Executor } from '../context.js';
+import { newId, nowIso } from '../db/util.js';
+import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
+import { getConversationFor, publishConversation, viewerOf } from './service.js';
+import { getMemberRow, insertConversation, lockConversation, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
+
+/** Group chats: people of one org, with a title, whose members add and remove colleagues. */
+
+// Largest group reachable by adding people; keeps one message's fan-out bounded.
+const GROUP_MEMBERS_MAX = 5000;
+
+/** Refuses ids that are not active users of `orgId`, naming a few of them. */
+async function checkColleagues(db: Executor, orgId: string, userIds: readonly string[]): Promise<void> {
+  const found = new Map<string, { org_id: string; status: string }>();
+  for (let i = 0; i < userIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'org_id', 'status'])
+      .where('id', 'in', userIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) found.set(r.id, r);
+  }
+  const bad = userIds.filter((id) => {
+    const u = found.get(id);
+    return !u || u.org_id !== orgId || u.status !== 'active';
+  });
+  if (bad.length > 0) {
+    throw new AppError(400, 'invalid_member', `A group chat can only include active people of your organization; not: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`);
+  }
+}
+
+function checkIsGroup(row: Pick<ConversationRow, 'kind'>): void {
+  if (row.kind !== 'group') throw conflict('not_a_group', 'A direct chat is always between the same two people; start a group chat to add others');
+}
+
+async function countMembers(db: Executor, conversationId: string): Promise<number> {
+  const r = await db
+    .selectFrom('conversation_members')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('conversation_id', '=', conversationId)
+    .where('left_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input: { title: string; memberIds: readonly string[] }): Promise<Conversation> {
+  const ids = [...new Set([creator.id, ...input.memberIds])];
+  if (ids.length < 2) throw badRequest('A group chat needs at least one other member');
+  if (ids.length > CONVERSATION_LIMITS.groupMembersMax) {
+    throw badRequest(`A group chat starts with at most ${CONVERSATION_LIMITS.groupMembersMax} members, you included`);
+  }
+  await checkColleagues(ctx.db, creator.org_id, ids);
+  const now = nowIso();
+  const row: ConversationRow = {
+    id: newId(),
+    kind: 'group',
+    org_id: creator.org_id,
+    title: input.title,
+    state: 'live',
+    direct_key: null,
+    pending_email: null,
+    created_by: creator.id,
+    created_at: now,
+    last_seq: 0,
+    last_activity_at: now,
+  };
+  await ctx.db.transaction().execute((trx) =>
+    insertConversation(
+      trx,
+      row,
+      ids.map((userId) => ({ userId, lastReadSeq: 0 })),
+    ),
+  );
+  await publishConversation(ctx, row.id, 'conversation.created');
+  return getConversationFor(ctx, viewerOf(creator), row.id);
+}
+
+export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userIds: readonly string[]): Promise<Conversation> {
+  checkIsGroup(conv);
+  const ids = [...new Set(userIds)];
+  await checkColleagues(ctx.db, conv.org_id ?? actor.org_id, ids);
+  const added = await ctx.db.transaction().execute(async (trx) => {
+    const locked = await lockConversation(trx, conv.id, ctx.dialect);
+    if (!locked) throw notFound('Conversation');
+    const fresh: string[] = [];
+    for (const id of ids) {
+      const m = await getMemberRow(trx, conv.id, id);
+      if (!m || m.left_at) fresh.push(id);
+    }
+    if (fresh.length === 0) return fresh;
+    if ((await countMembers(trx, conv.id)) + fresh.length > GROUP_MEMBERS_MAX) {
+      throw badRequest(`A group chat has at most ${GROUP_MEMBERS_MAX} members`);
+    }
+    // Newcomers start with nothing unread: they see the history, but are not flooded by it.
+    await upsertMembers(trx, conv.id, fresh, locked.last_seq, nowIso());
+    return fresh;
+  });
+  if (added.length > 0) {
+    await publishConversation(ctx, conv.id, 'conversation.created', { onlyTo: new Set(added), otherType: 'conversation.updated' });
+  }
+  return getConversationFor(ctx, viewerOf(actor), conv.id);
+}
+
+/** Removes a member (or the actor themselves: leaving). The removed person loses all access. */
+export async function doRemoveMember(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userId: string): Promise<void> {
+  checkIsGroup(conv);
+  const removed = await ctx.db.transaction().execute(async (trx) => {
+    await lockConversation(trx, conv.id, ctx.dialect);
+    const member = await getMemberRow(trx, conv.id, userId);
+    if (!member || member.left_at) return null;
+    await markMemberLeft(trx, conv.id, userId, nowIso());
+    const user = await trx.selectFrom('users').select('org_id').where('id', '=', userId).executeTakeFirst();
+    return { userId, orgId: user?.org_id ?? '', lastReadSeq: member.last_read_seq };
+  });
+  if (!removed) throw notFound('Member');
+  await publishConversation(ctx, conv.id, 'conversation.updated', { extra: [removed] });
+}
+
+export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, title: string): Promise<Conversation> {
+  checkIsGroup(conv);
+  if (title !== conv.title) {
+    await updateConversationFields(ctx.db, conv.id, { title });
+    await publishConversation(ctx, conv.id, 'conversation.updated');
+  }
+  return getConversationFor(ctx, viewerOf(actor), conv.id);
+}

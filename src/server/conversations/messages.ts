@@ -1,0 +1,127 @@
+import { MESSAGE_LIMITS, type ReadState } from '../../shared/api/messages.js';
+import type { Message } from '../../shared/api/shapes.js';
+import type { UserWithOrg } from '../accounts/store.js';
+import type { AppContext } from '../context.js';
+import { nowIso } from '../db/util.js';
+import { decideSend } from '../external/rules.js';
+import { AppError, badRequest, conflict, forbidden, notFound, policyRefused } from '../http/errors.js';
+import { checkMembership } from './access.js';
+import { checkAttachments, detachAttachments, loadMessageFiles } from './attachments.js';
+import { getMessageRow, historyPage, tombstoneMessage, updateMessageBody } from './message-store.js';
+import { presentMessage, presentMessages } from './present.js';
+import { checkSendRate } from './rate-limit.js';
+import { advanceReadCursor, currentMemberIds, type ConversationRow, type MessageRow } from './store.js';
+import { messageWriter, type SendResult } from './writer.js';
+
+/** Messages: send (through the group-commit writer), history, edit, delete, read cursor. */
+
+/**
+ * The one check before anything is written into a conversation (send, edit): its state and the
+ * cross-org rules, which live in `external/rules.ts`.
+ */
+export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg): Promise<void> {
+  const d = await decideSend(ctx, conv, sender);
+  if (d.allowed) return;
+  if (d.reason) throw policyRefused(d.reason, d.message);
+  throw conflict('conversation_not_live', d.message);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A body is UTF-8 text of at most 16 KiB, measured in bytes. Lone surrogates are replaced (they
+ * cannot be stored as UTF-8), and a message says something unless it carries files.
+ */
+export function checkBody(body: string, hasFiles: boolean): string {
+  const text = body.replace(LONE_SURROGATE, '\uFFFD');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MESSAGE_LIMITS.bodyMaxBytes) {
+    throw new AppError(413, 'message_too_large', `A message is at most ${MESSAGE_LIMITS.bodyMaxBytes} bytes of text (16 KiB); this one is ${bytes}. Send it in parts or as a file.`);
+  }
+  if (!hasFiles && text.trim().length === 0) throw badRequest('A message needs some text or a file');
+  return text;
+}
+
+export interface SendInput {
+  clientId: string;
+  body: string;
+  fileIds?: readonly string[];
+}
+
+/**
+ * Sends a message into a conversation the sender is a current member of (`conv` comes from
+ * `checkMembership`). Answers once the message is committed; a clientId used before answers
+ * the first message with `created: false`.
+ */
+export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput): Promise<SendResult> {
+  checkSendRate(ctx, sender.id);
+  const fileIds = [...new Set(input.fileIds ?? [])];
+  const body = checkBody(input.body, fileIds.length > 0);
+  await checkCanSend(ctx, conv, sender);
+  await checkAttachments(ctx, conv, sender, fileIds);
+  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
+}
+
+export async function listMessages(ctx: AppContext, conv: ConversationRow, q: { after?: number; before?: number; limit?: number }): Promise<{ items: Message[]; next?: string }> {
+  const limit = q.limit ?? MESSAGE_LIMITS.historyLimitDefault;
+  const { rows, more } = await historyPage(ctx.db, conv.id, { after: q.after, before: q.before, limit });
+  const items = await presentMessages(ctx.db, rows);
+  if (!more || items.length === 0) return { items };
+  // Paging forward continues after the last item, paging back before the first.
+  return { items, next: String(q.after !== undefined ? items[items.length - 1]!.seq : items[0]!.seq) };
+}
+
+async function loadOwnMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<MessageRow> {
+  const row = await getMessageRow(ctx.db, conv.id, messageId);
+  if (!row) throw notFound('Message');
+  if (row.sender_id !== actor.id) throw forbidden('Only the author can change a message');
+  return row;
+}
+
+async function publishMessage(ctx: AppContext, type: 'message.updated' | 'message.deleted', message: Message): Promise<void> {
+  const members = await currentMemberIds(ctx.db, message.conversationId);
+  ctx.events.publish(members, { type, conversationId: message.conversationId, message });
+}
+
+export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string, newBody: string): Promise<Message> {
+  const row = await loadOwnMessage(ctx, actor, conv, messageId);
+  if (row.deleted_at) throw conflict('message_deleted', 'A deleted message cannot be edited');
+  const files = (await loadMessageFiles(ctx.db, [row.id])).get(row.id) ?? [];
+  const body = checkBody(newBody, files.length > 0);
+  await checkCanSend(ctx, conv, actor);
+  await updateMessageBody(ctx.db, row.id, body, nowIso());
+  const updated = await getMessageRow(ctx.db, conv.id, row.id);
+  if (!updated || updated.deleted_at) throw conflict('message_deleted', 'A deleted message cannot be edited');
+  const message = presentMessage(updated, files);
+  await publishMessage(ctx, 'message.updated', message);
+  return message;
+}
+
+/** Deletes your own message: a tombstone keeps its seq and deletedAt; body and files go. */
+export async function doDeleteMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<Message> {
+  const row = await loadOwnMessage(ctx, actor, conv, messageId);
+  if (row.deleted_at) return presentMessage(row);
+  await ctx.db.transaction().execute(async (trx) => {
+    await tombstoneMessage(trx, row.id, nowIso());
+    await detachAttachments(trx, row.id);
+  });
+  const tomb = await getMessageRow(ctx.db, conv.id, row.id);
+  const message = presentMessage(tomb!);
+  await publishMessage(ctx, 'message.deleted', message);
+  return message;
+}
+
+/**
+ * Moves the reader's cursor forward; a lower seq changes nothing and a seq past the last
+ * message is clamped to it. Every member (the reader's other devices too) hears of a move.
+ */
+export async function doMarkRead(ctx: AppContext, reader: UserWithOrg, conv: ConversationRow, seq: number): Promise<ReadState> {
+  const target = Math.min(seq, conv.last_seq);
+  const { moved } = target > 0 ? await advanceReadCursor(ctx.db, conv.id, reader.id, target) : { moved: false };
+  const now = await checkMembership(ctx.db, conv.id, reader.id);
+  if (moved) {
+    const members = await currentMemberIds(ctx.db, conv.id);
+    ctx.events.publish(members, { type: 'read', conversationId: conv.id, userId: reader.id, seq: now.last_read_seq });
+  }
+  return { conversationId: conv.id, lastReadSeq: now.last_read_seq, unreadCount: Math.max(0, now.last_seq - now.last_read_seq) };
+}

@@ -1,0 +1,119 @@
+import type { Conversation, ConversationState, FileInfo, Message, Participant, UserStatus } from '../../shared/api/shapes.js';
+import type { Executor } from '../context.js';
+import { loadMessageFiles } from './attachments.js';
+import { loadLastMessages, loadMembers, type ConversationRow, type MemberInfo, type MessageRow } from './store.js';
+
+/**
+ * The one presenter of conversations and messages: REST answers and realtime events are built
+ * here, so an event carries exactly what the matching GET answers.
+ */
+
+export function presentMessage(row: MessageRow, files: FileInfo[] = []): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    clientId: row.client_id,
+    senderId: row.sender_id,
+    body: row.body,
+    // A tombstone keeps no files, whatever is still linked.
+    files: row.deleted_at ? [] : files,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+/** Messages with their files, loaded in one call. */
+export async function presentMessages(db: Executor, rows: readonly MessageRow[]): Promise<Message[]> {
+  const files = rows.length > 0 ? await loadMessageFiles(db, rows.map((r) => r.id)) : new Map<string, FileInfo[]>();
+  return rows.map((r) => presentMessage(r, files.get(r.id)));
+}
+
+/** Who is looking: labels (external) and read state depend on the viewer. */
+export interface Viewer {
+  userId: string;
+  orgId: string;
+}
+
+export function presentParticipant(m: MemberInfo, viewerOrgId: string): Participant {
+  const deleted = m.status === 'deleted';
+  return {
+    userId: m.user_id,
+    email: m.email,
+    displayName: m.display_name,
+    orgId: m.org_id,
+    orgName: m.org_name,
+    // design.md rule 5: a deleted person is a former member, never "external".
+    external: !deleted && m.org_id !== viewerOrgId,
+    deleted,
+    pending: false,
+    status: m.status as UserStatus,
+  };
+}
+
+function pendingParticipant(emailNorm: string): Participant {
+  return { userId: null, email: emailNorm, displayName: emailNorm, orgId: null, orgName: null, external: true, deleted: false, pending: true, status: null };
+}
+
+/**
+ * A conversation as `viewer` sees it. `members` are the current members; `lastReadSeq` is the
+ * viewer's cursor (passed separately so a person who was just removed can still be told).
+ * unreadCount is `lastSeq - lastReadSeq`: sending moves the sender's own cursor to their
+ * message, so everything above the cursor was written by someone else.
+ */
+export function presentConversation(
+  row: ConversationRow,
+  viewer: Viewer,
+  members: readonly MemberInfo[],
+  lastMessage: Message | null,
+  lastReadSeq: number,
+): Conversation {
+  const participants = members.map((m) => presentParticipant(m, viewer.orgId));
+  if (row.state === 'pending' && row.pending_email) participants.push(pendingParticipant(row.pending_email));
+  const readSeq = Math.min(lastReadSeq, row.last_seq);
+  return {
+    id: row.id,
+    kind: row.kind as 'direct' | 'group',
+    title: row.title,
+    state: row.state as ConversationState,
+    participants,
+    lastMessage,
+    unreadCount: Math.max(0, row.last_seq - readSeq),
+    lastSeq: row.last_seq,
+    lastReadSeq: readSeq,
+    lastActivityAt: row.last_activity_at,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+/**
+ * Many conversations for one viewer with a fixed number of queries (members, last messages,
+ * their files), whatever the number of conversations: the chat list has no N+1.
+ */
+export async function loadConversationViews(db: Executor, viewer: Viewer, rows: readonly (ConversationRow & { last_read_seq: number })[]): Promise<Conversation[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [members, lastRows] = await Promise.all([loadMembers(db, ids), loadLastMessages(db, rows)]);
+  const lastMessages = new Map((await presentMessages(db, [...lastRows.values()])).map((m) => [m.conversationId, m]));
+  return rows.map((r) => presentConversation(r, viewer, members.get(r.id) ?? [], lastMessages.get(r.id) ?? null, r.last_read_seq));
+}
+
+/**
+ * A conversation as each of its current members sees it (for `conversation.*` events), plus
+ * extra viewers (people just removed) who are told with their own last cursor.
+ */
+export async function presentForEveryone(
+  db: Executor,
+  row: ConversationRow,
+  extra: readonly { userId: string; orgId: string; lastReadSeq: number }[] = [],
+): Promise<{ userId: string; conversation: Conversation }[]> {
+  const [members, lastRows] = await Promise.all([loadMembers(db, [row.id]), loadLastMessages(db, [row])]);
+  const list = members.get(row.id) ?? [];
+  const last = lastRows.get(row.id);
+  const lastMessage = last ? (await presentMessages(db, [last]))[0]! : null;
+  const out = list.map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq) }));
+  for (const e of extra) out.push({ userId: e.userId, conversation: presentConversation(row, { userId: e.userId, orgId: e.orgId }, list, lastMessage, e.lastReadSeq) });
+  return out;
+}

@@ -1,0 +1,131 @@
+import type { Conversation } from '../../shared/api/shapes.js';
+import { findLiveUserByEmail, type UserWithOrg } from '../accounts/store.js';
+import { normalizeEmail } from '../accounts/tokens.js';
+import type { AppContext, Executor } from '../context.js';
+import { isUniqueViolation, newId, nowIso } from '../db/util.js';
+import { decideDirectChat } from '../external/rules.js';
+import { AppError, badRequest, notFound, policyRefused } from '../http/errors.js';
+import { checkMembership } from './access.js';
+import { loadConversationViews, presentForEveryone, type Viewer } from './present.js';
+import { directKey, findOpenDirectChat, getConversationRow, insertConversation, listMemberConversations, type ConversationRow, type ListCursor } from './store.js';
+
+/** Conversations: starting direct chats, group chats, reading the chat list. */
+
+export function viewerOf(user: Pick<UserWithOrg, 'id' | 'org_id'>): Viewer {
+  return { userId: user.id, orgId: user.org_id };
+}
+
+/** One conversation as `viewer` sees it; 404 unless they are a current member. */
+export async function getConversationFor(ctx: AppContext, viewer: Viewer, conversationId: string, db: Executor = ctx.db): Promise<Conversation> {
+  const row = await checkMembership(db, conversationId, viewer.userId);
+  const [view] = await loadConversationViews(db, viewer, [row]);
+  return view!;
+}
+
+/**
+ * Tells every current member (each with their own labels and read state) that a conversation
+ * appeared or changed; `extra` are people who just lost access, told one last time.
+ */
+export async function publishConversation(
+  ctx: AppContext,
+  conversationId: string,
+  type: 'conversation.created' | 'conversation.updated',
+  opts: { onlyTo?: ReadonlySet<string>; extra?: { userId: string; orgId: string; lastReadSeq: number }[]; otherType?: 'conversation.updated' } = {},
+): Promise<void> {
+  const row = await getConversationRow(ctx.db, conversationId);
+  if (!row) return;
+  const views = await presentForEveryone(ctx.db, row, opts.extra);
+  for (const v of views) {
+    // With `onlyTo`, the people in it get `type` and the others `otherType` (when given).
+    const t = !opts.onlyTo || opts.onlyTo.has(v.userId) ? type : opts.otherType;
+    if (t) ctx.events.publish([v.userId], { type: t, conversation: v.conversation });
+  }
+}
+
+function encodeCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
+}
+
+function decodeCursor(s: string): ListCursor {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { at: v[0], id: v[1] };
+  } catch {
+    // fall through to the one error below
+  }
+  throw badRequest('Invalid cursor: pass the `next` value of the previous page');
+}
+
+/** The chat list, most recent activity first, in pages. */
+export async function listConversationsFor(ctx: AppContext, viewer: Viewer, q: { cursor?: string; limit?: number }): Promise<{ items: Conversation[]; next?: string }> {
+  const limit = q.limit ?? 30;
+  const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+  const rows = await listMemberConversations(ctx.db, viewer.userId, cursor, limit + 1);
+  const page = rows.slice(0, limit);
+  const items = await loadConversationViews(ctx.db, viewer, page);
+  const last = page[page.length - 1];
+  return rows.length > limit && last ? { items, next: encodeCursor({ at: last.last_activity_at, id: last.id }) } : { items };
+}
+
+export interface StartResult {
+  conversation: Conversation;
+  created: boolean;
+}
+
+/**
+ * "Start communicating" with a person who has an account: their open direct chat, or a new one
+ * in the state the rules decide. Concurrent calls for the same pair make one chat: the unique
+ * index on open direct chats refuses the second insert, which then answers the first's chat.
+ * Also the entry point for other domains (chat requests, bound invitations).
+ */
+export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWithOrg, recipient: UserWithOrg): Promise<StartResult> {
+  if (recipient.id === sender.id) throw badRequest('You cannot start a chat with yourself');
+  const decision = await decideDirectChat(ctx, sender, recipient);
+  if (!decision.allowed) {
+    if (decision.reason) throw policyRefused(decision.reason, decision.message);
+    throw new AppError(403, 'forbidden', decision.message);
+  }
+  const key = directKey(sender.id, recipient.id);
+  const existing = await findOpenDirectChat(ctx.db, key);
+  if (existing) return { conversation: await getConversationFor(ctx, viewerOf(sender), existing.id), created: false };
+
+  const now = nowIso();
+  const row: ConversationRow = {
+    id: newId(),
+    kind: 'direct',
+    org_id: null,
+    title: null,
+    state: decision.state,
+    direct_key: key,
+    pending_email: null,
+    created_by: sender.id,
+    created_at: now,
+    last_seq: 0,
+    last_activity_at: now,
+  };
+  try {
+    await ctx.db.transaction().execute((trx) =>
+      insertConversation(trx, row, [
+        { userId: sender.id, lastReadSeq: 0 },
+        { userId: recipient.id, lastReadSeq: 0 },
+      ]),
+    );
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await findOpenDirectChat(ctx.db, key);
+    if (!winner) throw err;
+    return { conversation: await getConversationFor(ctx, viewerOf(sender), winner.id), created: false };
+  }
+  await publishConversation(ctx, row.id, 'conversation.created');
+  return { conversation: await getConversationFor(ctx, viewerOf(sender), row.id), created: true };
+}
+
+/** "Start communicating" by email (POST /conversations/direct). */
+export async function doStartDirectChat(ctx: AppContext, sender: UserWithOrg, email: string): Promise<StartResult> {
+  const emailNorm = normalizeEmail(email);
+  if (emailNorm === sender.email_norm) throw badRequest('You cannot start a chat with yourself');
+  const recipient = await findLiveUserByEmail(ctx.db, emailNorm);
+  // Chats with addresses that have no account yet (pending chats) come with invitations.
+  if (!recipient) throw notFound('A person with that email address');
+  return doStartDirectChatWithUser(ctx, sender, recipient);
+}

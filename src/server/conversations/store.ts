@@ -1,0 +1,202 @@
+import { sql } from 'kysely';
+import type { Executor } from '../context.js';
+import type { ConversationMembersTable, ConversationsTable, MessagesTable } from '../db/schema.js';
+
+/** Kysely queries for the conversations domain's tables. Only this domain writes them. */
+
+export type ConversationRow = ConversationsTable;
+export type MessageRow = MessagesTable;
+export type MemberRow = ConversationMembersTable;
+
+/** A current member with what a participant shape needs. */
+export interface MemberInfo {
+  conversation_id: string;
+  user_id: string;
+  last_read_seq: number;
+  email: string;
+  display_name: string;
+  org_id: string;
+  org_name: string;
+  status: string;
+}
+
+// Keeps every `IN (...)` list well under both databases' parameter limits.
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The key of a direct chat between two people: their ids sorted, joined by `:`. */
+export function directKey(a: string, b: string): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+export async function getConversationRow(db: Executor, id: string): Promise<ConversationRow | undefined> {
+  return db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The open (live or request) direct chat between two people, if any. */
+export async function findOpenDirectChat(db: Executor, key: string): Promise<ConversationRow | undefined> {
+  return db.selectFrom('conversations').selectAll().where('direct_key', '=', key).where('state', 'in', ['live', 'request']).executeTakeFirst();
+}
+
+export async function insertConversation(db: Executor, row: ConversationRow, members: { userId: string; lastReadSeq: number }[]): Promise<void> {
+  await db.insertInto('conversations').values(row).execute();
+  for (const part of chunks(members)) {
+    await db
+      .insertInto('conversation_members')
+      .values(part.map((m) => ({ conversation_id: row.id, user_id: m.userId, joined_at: row.created_at, left_at: null, last_read_seq: m.lastReadSeq })))
+      .execute();
+  }
+}
+
+/** Current members of many conversations, with their user and org, in one query per chunk. */
+export async function loadMembers(db: Executor, conversationIds: readonly string[]): Promise<Map<string, MemberInfo[]>> {
+  const out = new Map<string, MemberInfo[]>();
+  for (const id of conversationIds) out.set(id, []);
+  for (const part of chunks([...new Set(conversationIds)])) {
+    const rows = await db
+      .selectFrom('conversation_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .innerJoin('orgs as o', 'o.id', 'u.org_id')
+      .select(['m.conversation_id', 'm.user_id', 'm.last_read_seq', 'u.email', 'u.display_name', 'u.org_id', 'o.name as org_name', 'u.status'])
+      .where('m.conversation_id', 'in', part)
+      .where('m.left_at', 'is', null)
+      .orderBy('m.conversation_id')
+      .orderBy('m.joined_at')
+      .orderBy('m.user_id')
+      .execute();
+    for (const r of rows) out.get(r.conversation_id)!.push(r);
+  }
+  return out;
+}
+
+/** Ids of the current members of one conversation. */
+export async function currentMemberIds(db: Executor, conversationId: string): Promise<string[]> {
+  const rows = await db.selectFrom('conversation_members').select('user_id').where('conversation_id', '=', conversationId).where('left_at', 'is', null).execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** Ids of the current members of many conversations (the message writer's fan-out). */
+export async function currentMemberIdsOf(db: Executor, conversationIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const id of conversationIds) out.set(id, []);
+  for (const part of chunks([...new Set(conversationIds)])) {
+    const rows = await db
+      .selectFrom('conversation_members')
+      .select(['conversation_id', 'user_id'])
+      .where('conversation_id', 'in', part)
+      .where('left_at', 'is', null)
+      .execute();
+    for (const r of rows) out.get(r.conversation_id)!.push(r.user_id);
+  }
+  return out;
+}
+
+/** The last message of each conversation (by its `last_seq`), in one query per chunk. */
+export async function loadLastMessages(db: Executor, convs: readonly Pick<ConversationRow, 'id' | 'last_seq'>[]): Promise<Map<string, MessageRow>> {
+  const out = new Map<string, MessageRow>();
+  const withMessages = convs.filter((c) => c.last_seq > 0);
+  for (const part of chunks(withMessages)) {
+    const rows = await db
+      .selectFrom('messages')
+      .innerJoin('conversations as c', (j) => j.onRef('c.id', '=', 'messages.conversation_id').onRef('c.last_seq', '=', 'messages.seq'))
+      .selectAll('messages')
+      .where(
+        'messages.conversation_id',
+        'in',
+        part.map((c) => c.id),
+      )
+      .execute();
+    for (const r of rows) out.set(r.conversation_id, r);
+  }
+  return out;
+}
+
+export interface ListCursor {
+  at: string;
+  id: string;
+}
+
+/** A page of a user's chats, most recent activity first, from a keyset cursor. */
+export async function listMemberConversations(
+  db: Executor,
+  userId: string,
+  cursor: ListCursor | null,
+  limit: number,
+): Promise<(ConversationRow & { last_read_seq: number })[]> {
+  let q = db
+    .selectFrom('conversation_members as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .selectAll('c')
+    .select('m.last_read_seq')
+    .where('m.user_id', '=', userId)
+    .where('m.left_at', 'is', null);
+  if (cursor) {
+    q = q.where((eb) => eb.or([eb('c.last_activity_at', '<', cursor.at), eb.and([eb('c.last_activity_at', '=', cursor.at), eb('c.id', '<', cursor.id)])]));
+  }
+  return q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+}
+
+/** A member row whether or not the person has left. */
+export async function getMemberRow(db: Executor, conversationId: string, userId: string): Promise<MemberRow | undefined> {
+  return db.selectFrom('conversation_members').selectAll().where('conversation_id', '=', conversationId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/**
+ * Takes the conversation's row lock (PostgreSQL) so membership changes and the message writer
+ * serialize per conversation; SQLite has one writer at a time anyway.
+ */
+export async function lockConversation(db: Executor, id: string, dialect: 'sqlite' | 'postgres'): Promise<ConversationRow | undefined> {
+  if (dialect === 'postgres') {
+    return db.selectFrom('conversations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+  return getConversationRow(db, id);
+}
+
+/** Adds people to a conversation, or brings back those who had left; their unread starts at zero. */
+export async function upsertMembers(db: Executor, conversationId: string, userIds: readonly string[], lastSeq: number, now: string): Promise<void> {
+  for (const part of chunks(userIds)) {
+    await db
+      .insertInto('conversation_members')
+      .values(part.map((id) => ({ conversation_id: conversationId, user_id: id, joined_at: now, left_at: null, last_read_seq: lastSeq })))
+      .onConflict((oc) =>
+        oc.columns(['conversation_id', 'user_id']).doUpdateSet({
+          joined_at: now,
+          left_at: null,
+          last_read_seq: sql<number>`CASE WHEN conversation_members.last_read_seq > ${lastSeq} THEN conversation_members.last_read_seq ELSE ${lastSeq} END`,
+        }),
+      )
+      .execute();
+  }
+}
+
+export async function markMemberLeft(db: Executor, conversationId: string, userId: string, now: string): Promise<boolean> {
+  const r = await db
+    .updateTable('conversation_members')
+    .set({ left_at: now })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('left_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function updateConversationFields(db: Executor, id: string, fields: Partial<Pick<ConversationRow, 'title' | 'state' | 'last_activity_at' | 'direct_key'>>): Promise<void> {
+  await db.updateTable('conversations').set(fields).where('id', '=', id).execute();
+}
+
+/** Moves a member's read cursor forward only; answers the cursor after the move. */
+export async function advanceReadCursor(db: Executor, conversationId: string, userId: string, seq: number): Promise<{ moved: boolean }> {
+  const r = await db
+    .updateTable('conversation_members')
+    .set({ last_read_seq: seq })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', userId)
+    .where('last_read_seq', '<', seq)
+    .executeTakeFirst();
+  return { moved: Number(r.numUpdatedRows) > 0 };
+}

@@ -1,0 +1,37 @@
+import { expect } from 'vitest';
+import type { ServerEvent } from '../../shared/events.js';
+import { ApiError } from '../../shared/client.js';
+import type { TestServer } from '../testing/server.js';
+
+/** Awaits a call that must fail, and checks its status, code and (optionally) reason. */
+export async function expectApiError(p: Promise<unknown>, status: number, code: string, reason?: string): Promise<ApiError> {
+  let caught: unknown = null;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected ${status} ${code}`).toBeInstanceOf(ApiError);
+  const e = caught as ApiError;
+  expect({ status: e.status, code: e.code }).toEqual({ status, code });
+  if (reason !== undefined) expect(e.reason).toBe(reason);
+  return e;
+}
+
+export interface Recorded {
+  userIds: readonly string[];
+  event: ServerEvent;
+}
+
+/** Records what the node publishes on its event bus until `stop()`. */
+export function recordEvents(t: TestServer): { events: Recorded[]; stop: () => void; to: (userId: string) => ServerEvent[] } {
+  const events: Recorded[] = [];
+  const stop = t.ctx.events.subscribe((userIds, event) => events.push({ userIds: [...userIds], event }));
+  return { events, stop, to: (userId) => events.filter((e) => e.userIds.includes(userId)).map((e) => e.event) };
+}
+
+let counter = 0;
+/** A fresh clientId. */
+export function cid(): string {
+  return `c-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+}

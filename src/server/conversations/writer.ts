@@ -1,0 +1,270 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { FileInfo, Message } from '../../shared/api/shapes.js';
+import type { AppContext, Executor } from '../context.js';
+import { newId, nowIso } from '../db/util.js';
+import { AppError, notFound } from '../http/errors.js';
+import { linkAttachments } from './attachments.js';
+import { presentMessage } from './present.js';
+import { currentMemberIdsOf, type MessageRow } from './store.js';
+
+/** One send, already authorized and validated by the service. */
+export interface SendRequest {
+  conversationId: string;
+  senderId: string;
+  clientId: string;
+  body: string;
+  fileIds: readonly string[];
+}
+
+export interface SendResult {
+  message: Message;
+  /** False when the clientId had been used before: the first message is answered again. */
+  created: boolean;
+}
+
+interface Pending {
+  req: SendRequest;
+  resolve: (r: SendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = SendResult | AppError;
+
+interface BatchResult {
+  outcomes: Outcome[];
+  /** Messages stored by this batch, with the members to tell. */
+  created: { message: Message; memberIds: string[] }[];
+}
+
+const MAX_BATCH = 500;
+// Rows per multi-row insert: 9 columns each, far below both databases' parameter limits.
+const INSERT_CHUNK = 500;
+
+function keyOf(conversationId: string, senderId: string, clientId: string): string {
+  return `${conversationId}\u0000${senderId}\u0000${clientId}`;
+}
+
+function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql`(VALUES ${sql.join(rows)})`;
+}
+
+/**
+ * Group commit of messages. Sends queue here and are stored many per transaction: when nothing
+ * is in flight the queue is flushed at once (a lone message waits for no timer), and whatever
+ * arrives while a transaction commits goes into the next one. Throughput then grows with load
+ * at the cost of one commit (one fsync) per batch instead of per message.
+ *
+ * Inside a batch: the conversations are locked in id order (PostgreSQL, several nodes: no
+ * deadlocks), clientIds already stored or repeated in the batch are answered with the first
+ * message, seqs are taken by bumping each conversation's `last_seq` once, messages go in with
+ * multi-row inserts, and each sender's read cursor moves to their own message. Requests are
+ * answered and events published only after the commit.
+ */
+export class MessageWriter {
+  private queue: Pending[] = [];
+  private loop: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  submit(req: SendRequest): Promise<SendResult> {
+    if (this.closed) return Promise.reject(new AppError(503, 'service_unavailable', 'The server is shutting down; please send the message again'));
+    return new Promise<SendResult>((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      // setImmediate, not a timer: sends parsed in the same event-loop turn share the batch.
+      this.loop ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+    });
+  }
+
+  /** Stops taking sends, stores what is queued, and resolves when nothing is left in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.loop) await this.loop;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        await this.commit(batch);
+      }
+    } finally {
+      this.loop = null;
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let result: BatchResult;
+    try {
+      result = await this.writeBatch(batch.map((p) => p.req));
+    } catch (err) {
+      if (batch.length > 1) {
+        // One bad request must not fail its neighbours: each goes again on its own.
+        this.ctx.log.warn({ err, size: batch.length }, 'message batch failed; retrying one by one');
+        for (const p of batch) await this.commit([p]);
+        return;
+      }
+      batch[0]!.reject(this.cleanError(err));
+      return;
+    }
+    batch.forEach((p, i) => {
+      const o = result.outcomes[i]!;
+      if (o instanceof AppError) p.reject(o);
+      else p.resolve(o);
+    });
+    if (result.created.length > 0) this.ctx.metrics.messagesSent.inc({}, result.created.length);
+    for (const c of result.created) {
+      try {
+        this.ctx.events.publish(c.memberIds, { type: 'message.created', conversationId: c.message.conversationId, message: c.message });
+      } catch (err) {
+        // Stored is stored: a bus failure must not turn an acknowledged send into an error.
+        this.ctx.log.warn({ err }, 'publishing message.created failed');
+      }
+    }
+  }
+
+  private cleanError(err: unknown): AppError {
+    if (err instanceof AppError) return err;
+    this.ctx.log.error({ err }, 'storing a message failed');
+    return new AppError(503, 'service_unavailable', 'The message could not be stored; please send it again (it will not be duplicated)');
+  }
+
+  private writeBatch(reqs: readonly SendRequest[]): Promise<BatchResult> {
+    const now = nowIso();
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const convIds = [...new Set(reqs.map((r) => r.conversationId))].sort();
+      if (this.ctx.dialect === 'postgres') {
+        await sql`SELECT id FROM conversations WHERE id IN (${sql.join(convIds)}) ORDER BY id FOR UPDATE`.execute(trx);
+      }
+      // Read after taking the locks, so a batch on another node that stored the same clientId
+      // has committed and is seen here.
+      const existing = await findExisting(trx, reqs);
+
+      const byKey = new Map<string, { row: MessageRow; created: boolean }>();
+      const fresh: { row: MessageRow; fileIds: readonly string[] }[] = [];
+      const counts = new Map<string, number>();
+      const plan = reqs.map((r) => {
+        const key = keyOf(r.conversationId, r.senderId, r.clientId);
+        const seen = byKey.get(key);
+        if (seen) return { key, created: false };
+        const stored = existing.get(key);
+        if (stored) {
+          byKey.set(key, { row: stored, created: false });
+          return { key, created: false };
+        }
+        const row: MessageRow = {
+          id: newId(),
+          conversation_id: r.conversationId,
+          seq: 0,
+          sender_id: r.senderId,
+          client_id: r.clientId,
+          body: r.body,
+          created_at: now,
+          edited_at: null,
+          deleted_at: null,
+        };
+        byKey.set(key, { row, created: true });
+        fresh.push({ row, fileIds: r.fileIds });
+        counts.set(r.conversationId, (counts.get(r.conversationId) ?? 0) + 1);
+        return { key, created: true };
+      });
+
+      const missing = new Set<string>();
+      let files = new Map<string, FileInfo[]>();
+      let members = new Map<string, string[]>();
+      if (fresh.length > 0) {
+        const bumped = await sql<{ id: string; last_seq: number }>`UPDATE conversations SET last_seq = last_seq + v.column2, last_activity_at = ${now}
+          FROM ${valuesList([...counts].map(([id, n]) => sql`(${id}, CAST(${n} AS integer))`))} AS v
+          WHERE conversations.id = v.column1 RETURNING id, last_seq`.execute(trx);
+        const next = new Map<string, number>();
+        for (const b of bumped.rows) next.set(b.id, Number(b.last_seq) - counts.get(b.id)! + 1);
+        for (const id of counts.keys()) if (!next.has(id)) missing.add(id);
+        const rows: MessageRow[] = [];
+        for (const f of fresh) {
+          const seq = next.get(f.row.conversation_id);
+          if (seq === undefined) continue;
+          f.row.seq = seq;
+          next.set(f.row.conversation_id, seq + 1);
+          rows.push(f.row);
+        }
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          await trx.insertInto('messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+        }
+        await advanceSenderCursors(trx, rows);
+        files = await linkAttachments(
+          trx,
+          fresh.filter((f) => f.fileIds.length > 0 && f.row.seq > 0).map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
+        );
+        members = await currentMemberIdsOf(trx, [...new Set(rows.map((r) => r.conversation_id))]);
+      }
+
+      const presented = new Map<string, Message>();
+      const present = (row: MessageRow) => {
+        let m = presented.get(row.id);
+        if (!m) presented.set(row.id, (m = presentMessage(row, files.get(row.id))));
+        return m;
+      };
+      const outcomes: Outcome[] = plan.map((p) => {
+        const entry = byKey.get(p.key)!;
+        if (entry.created && missing.has(entry.row.conversation_id)) return notFound('Conversation');
+        return { message: present(entry.row), created: p.created };
+      });
+      const created = fresh
+        .filter((f) => !missing.has(f.row.conversation_id))
+        .map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [] }));
+      return { outcomes, created };
+    });
+  }
+}
+
+/** Messages already stored under any (conversation, sender, clientId) of the batch. */
+async function findExisting(trx: Executor, reqs: readonly SendRequest[]): Promise<Map<string, MessageRow>> {
+  const keys = new Map<string, SendRequest>();
+  for (const r of reqs) keys.set(keyOf(r.conversationId, r.senderId, r.clientId), r);
+  const out = new Map<string, MessageRow>();
+  const all = [...keys.values()];
+  for (let i = 0; i < all.length; i += INSERT_CHUNK) {
+    const part = all.slice(i, i + INSERT_CHUNK);
+    // A join on a VALUES list probes the unique (conversation_id, sender_id, client_id) index
+    // once per key, on both databases.
+    const found = await sql<MessageRow>`SELECT m.* FROM ${valuesList(part.map((r) => sql`(${r.conversationId}, ${r.senderId}, ${r.clientId})`))} AS v
+      JOIN messages m ON m.conversation_id = v.column1 AND m.sender_id = v.column2 AND m.client_id = v.column3`.execute(trx);
+    for (const row of found.rows) out.set(keyOf(row.conversation_id, row.sender_id, row.client_id), { ...row, seq: Number(row.seq) });
+  }
+  return out;
+}
+
+/** Sending reads everything up to your own message: each sender's cursor moves to it. */
+async function advanceSenderCursors(trx: Executor, rows: readonly MessageRow[]): Promise<void> {
+  const top = new Map<string, { conversationId: string; userId: string; seq: number }>();
+  for (const r of rows) {
+    const k = `${r.conversation_id}\u0000${r.sender_id}`;
+    const cur = top.get(k);
+    if (!cur || cur.seq < r.seq) top.set(k, { conversationId: r.conversation_id, userId: r.sender_id, seq: r.seq });
+  }
+  const all = [...top.values()];
+  for (let i = 0; i < all.length; i += INSERT_CHUNK) {
+    const part = all.slice(i, i + INSERT_CHUNK);
+    await sql`UPDATE conversation_members SET last_read_seq = v.column3
+      FROM ${valuesList(part.map((p) => sql`(${p.conversationId}, ${p.userId}, CAST(${p.seq} AS integer))`))} AS v
+      WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2
+        AND conversation_members.last_read_seq < v.column3`.execute(trx);
+  }
+}
+
+const writers = new WeakMap<AppContext, MessageWriter>();
+
+/**
+ * The node's message writer, made on first use and closed at shutdown (after the HTTP server
+ * has drained, before the database closes: the lifecycle runs closers last-registered first).
+ */
+export function messageWriter(ctx: AppContext): MessageWriter {
+  let w = writers.get(ctx);
+  if (!w) {
+    const writer = new MessageWriter(ctx);
+    writers.set(ctx, writer);
+    ctx.lifecycle.onClose(() => writer.close());
+    w = writer;
+  }
+  return w;
+}
