@@ -1,6 +1,158 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import WebSocket from 'ws';
+import { api } from '../../shared/api/index.js';
+import type { Message } from '../../shared/api/shapes.js';
+import type { ParleyClient } from '../../shared/client.js';
+import { RealtimeClient, type WebSocketConstructor } from '../../shared/realtime-client.js';
+import { removeCredentials, writeCredentials } from '../client/credentials.js';
+import { conversationLine, eventLine, People, chatName } from '../client/format.js';
+import { readPassword } from '../client/prompt.js';
+import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requireLogin } from '../client/session.js';
+import { CliError, print } from '../util.js';
 
-/** The user client: login, chats, chat start, send, watch, download. */
-export function registerClientCommands(_program: Command): void {
-  // Registered with the conversations domain.
+/**
+ * The user client: it goes only through the HTTP API (ParleyClient), exactly like the web
+ * client, so it has no path the others lack.
+ */
+export function registerClientCommands(program: Command): void {
+  program
+    .command('login')
+    .description('sign in to a Parley server and remember the session')
+    .requiredOption('--server <url>', 'the server, e.g. https://chat.example.com')
+    .requiredOption('--email <email>', 'your email address')
+    .option('--password <password>', 'your password (asked for when omitted)')
+    .action(async (opts: { server: string; email: string; password?: string }) => {
+      const server = normalizeServer(opts.server);
+      const password = opts.password ?? (await readPassword(`Password for ${opts.email}: `));
+      const res = await callApi(server, () => apiClient(server).call(api.auth.login, { body: { email: opts.email, password } }));
+      const file = writeCredentials({ server, token: res.token, email: res.user.email, userId: res.user.id });
+      print(`Logged in to ${server} as ${res.user.displayName} <${res.user.email}> (${res.user.orgName}).`);
+      print(`Session saved in ${file}`);
+    });
+
+  program
+    .command('logout')
+    .description('end the session and forget it')
+    .action(async () => {
+      const { creds, api: client } = requireLogin();
+      try {
+        await client.call(api.auth.logout);
+      } catch (err) {
+        // The local copy goes anyway; say when the server could not be told.
+        const e = explain(creds.server, err);
+        if (!(e instanceof CliError && e.exitCode === EXIT.notLoggedIn)) process.stderr.write(`parley: warning: ${e.message}\n`);
+      }
+      removeCredentials();
+      print('Logged out.');
+    });
+
+  program
+    .command('chats')
+    .description('list your chats, most recent first')
+    .option('--limit <n>', 'how many', '30')
+    .action(async (opts: { limit: string }) => {
+      const { creds, api: client } = requireLogin();
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new CliError('--limit must be a whole number from 1 to 100', 2);
+      const page = await callApi(creds.server, () => client.call(api.conversations.list, { query: { limit } }));
+      if (page.items.length === 0) print('No chats yet. Start one with `parley chat start <email>`.');
+      for (const c of page.items) print(conversationLine(c, creds.userId));
+    });
+
+  program
+    .command('chat')
+    .description('chats')
+    .command('start <email>')
+    .description('start communicating with a person by email (the same endpoint the web client uses)')
+    .option('--invite', 'email an invitation when they have no account yet')
+    .action(async (email: string, opts: { invite?: boolean }) => {
+      const { creds, api: client } = requireLogin();
+      const c = await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email, invite: opts.invite } }));
+      const note = c.state === 'live' ? '' : ` (${c.state}${c.reasonMessage ? `: ${c.reasonMessage}` : ''})`;
+      print(`${c.id}  chat with ${chatName(c, creds.userId)}${note}`);
+    });
+
+  program
+    .command('send <conversation> <text...>')
+    .description('send a message to a chat (its id, or a person\'s email)')
+    .action(async (conversation: string, words: string[]) => {
+      const { creds, api: client } = requireLogin();
+      const text = words.join(' ');
+      const id = conversation.includes('@')
+        ? (await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email: conversation } }))).id
+        : conversation;
+      const m = await callApi(creds.server, () => sendWithRetry(client, id, text));
+      print(`sent #${m.seq} to ${m.conversationId} (${m.id})`);
+    });
+
+  program
+    .command('watch')
+    .description('print events as they happen, one line each; reconnects and catches up')
+    .option('--exit-after <n>', 'exit after this many messages (for scripts)')
+    .action(async (opts: { exitAfter?: string }) => {
+      const exitAfter = opts.exitAfter === undefined ? Infinity : Number(opts.exitAfter);
+      if (!(exitAfter >= 1)) throw new CliError('--exit-after must be a positive number', 2);
+      await watch(exitAfter);
+    });
+}
+
+/** Sends once, and on a network failure once more with the same clientId (never a duplicate). */
+export async function sendWithRetry(client: ParleyClient, conversationId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
+  const send = () => client.call(api.messages.send, { params: { id: conversationId }, body: { clientId, body } });
+  try {
+    return await send();
+  } catch (err) {
+    if (!isNetworkError(err)) throw err;
+    await new Promise((r) => setTimeout(r, 500));
+    return send();
+  }
+}
+
+async function watch(exitAfter: number): Promise<void> {
+  const { creds, api: client } = requireLogin();
+  const people = new People();
+  // Checks the session and the server before streaming, so those failures are reported plainly.
+  const first = await callApi(creds.server, () => client.call(api.conversations.list, { query: { limit: 100 } }));
+  for (const c of first.items) people.learn(c);
+  print(`Watching as ${creds.email} on ${creds.server} (Ctrl-C to stop)`);
+
+  let messages = 0;
+  await new Promise<void>((resolve, reject) => {
+    const rt = new RealtimeClient({
+      api: client,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      syncConversations: true,
+      onEvent: (e) => {
+        const line = eventLine(e, people);
+        if (line) print(line);
+        if (e.type === 'message.created' && ++messages >= exitAfter) finish();
+      },
+      onStatus: (status, detail) => {
+        if (status === 'reconnecting' && detail?.retryInMs !== undefined) {
+          process.stderr.write(`parley: connection lost; reconnecting in ${(detail.retryInMs / 1000).toFixed(1)} s\n`);
+        } else if (status === 'ended') {
+          fail(new CliError('Your session has ended: run `parley login` again', EXIT.notLoggedIn));
+        }
+      },
+      onError: (err) => process.stderr.write(`parley: ${explain(creds.server, err).message}\n`),
+    });
+    const onSignal = () => finish();
+    function cleanup() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      rt.close();
+    }
+    function finish() {
+      cleanup();
+      resolve();
+    }
+    function fail(err: Error) {
+      cleanup();
+      reject(err);
+    }
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    rt.connect();
+  });
 }

@@ -41,6 +41,7 @@ describeEachDb('realtime gateway', (t) => {
       const ids = new Set(hellos.map((h) => (h as Extract<ServerEvent, { type: 'hello' }>).connectionId));
       expect(ids.size).toBe(3);
       for (const s of [viaHeader, viaQuery, viaCookie]) s.close();
+      await Promise.all([viaHeader, viaQuery, viaCookie].map((s) => s.closed));
     });
 
     it('answers a plain GET with 426 and counts open sockets', async () => {
@@ -48,6 +49,8 @@ describeEachDb('realtime gateway', (t) => {
       const res = await fetch(`${t().url}/api/v1/events`, { headers: { authorization: `Bearer ${u.token}` } });
       expect(res.status).toBe(426);
       expect((await res.json()).error.code).toBe('upgrade_required');
+      // Sockets of earlier tests finish closing on the server side first.
+      await sleep(200);
       const before = t().ctx.metrics.websockets.get();
       const s = await TestSocket.open(t().url, { token: u.token });
       expect(t().ctx.metrics.websockets.get()).toBe(before + 1);

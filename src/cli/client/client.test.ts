@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { api } from '../../shared/api/index.js';
+import { ParleyClient } from '../../shared/client.js';
+import { describeEachDb } from '../../server/testing/each-db.js';
+import { makeOrg, makeUser, TEST_PASSWORD } from '../../server/testing/factories.js';
+import { sendWithRetry } from '../commands/client.js';
+import { main } from '../main.js';
+import { credentialsPath } from './credentials.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
+
+/** Runs `parley …` in this process, capturing what it prints. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describeEachDb('parley user client (CLI)', (t) => {
+  const savedDir = process.env.PARLEY_CONFIG_DIR;
+  beforeEach(() => {
+    process.env.PARLEY_CONFIG_DIR = mkdtempSync(path.join(os.tmpdir(), 'parley-cli-'));
+  });
+  afterEach(() => {
+    if (savedDir === undefined) delete process.env.PARLEY_CONFIG_DIR;
+    else process.env.PARLEY_CONFIG_DIR = savedDir;
+  });
+
+  async function colleagues() {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    return { me: await makeUser(t(), { org }), peer: await makeUser(t(), { org }) };
+  }
+
+  it('explains what is wrong: not logged in, bad password, unreachable server', async () => {
+    const notLogged = await run('chats');
+    expect(notLogged.code).toBe(3);
+    expect(notLogged.err).toMatch(/Not logged in/);
+
+    const { me } = await colleagues();
+    const bad = await run('login', '--server', t().url, '--email', me.email, '--password', 'wrong password!');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/invalid_credentials/);
+
+    const down = await run('login', '--server', 'http://127.0.0.1:1', '--email', me.email, '--password', 'x');
+    expect(down.code).toBe(4);
+    expect(down.err).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('logs in (credentials 0600), starts a chat, sends, lists, and logs out', async () => {
+    const { me, peer } = await colleagues();
+    const login = await run('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD);
+    expect(login.code).toBe(0);
+    expect(login.out).toMatch(/Logged in/);
+    const file = credentialsPath();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const creds = JSON.parse(readFileSync(file, 'utf8'));
+    expect(creds.server).toBe(t().url);
+
+    const start = await run('chat', 'start', peer.email);
+    expect(start.code).toBe(0);
+    const conversationId = start.out.split(/\s+/)[0]!;
+    expect(start.out).toContain(peer.email);
+
+    const sent = await run('send', conversationId, 'hello', 'from', 'the', 'CLI');
+    expect(sent.code).toBe(0);
+    expect(sent.out).toMatch(/^sent #1 /);
+    const history = await peer.api.call(api.messages.list, { params: { id: conversationId }, query: { after: 0 } });
+    expect(history.items.map((m) => m.body)).toEqual(['hello from the CLI']);
+
+    // An email works as the chat: the same direct chat.
+    const byEmail = await run('send', peer.email, 'second');
+    expect(byEmail.out).toMatch(/^sent #2 to /);
+    expect(byEmail.out).toContain(conversationId);
+
+    const chats = await run('chats');
+    expect(chats.code).toBe(0);
+    expect(chats.out).toContain(conversationId);
+    expect(chats.out).toContain('second');
+
+    const missing = await run('send', 'nosuchconversation', 'hi');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/not_found/);
+
+    const out = await run('logout');
+    expect(out.code).toBe(0);
+    await expect(new ParleyClient({ baseUrl: t().url, token: creds.token }).call(api.auth.me)).rejects.toMatchObject({ status: 401 });
+    expect((await run('chats')).code).toBe(3);
+  });
+
+  it('retries a send once with the same clientId after a network failure, without a duplicate', async () => {
+    const { me, peer } = await colleagues();
+    const conv = await me.api.call(api.conversations.startDirect, { body: { email: peer.email } });
+    let calls = 0;
+    // The first request reaches the server, but its answer is "lost".
+    const flaky: typeof fetch = async (input, init) => {
+      calls++;
+      const res = await fetch(input, init);
+      if (calls === 1) throw new TypeError('fetch failed');
+      return res;
+    };
+    const client = new ParleyClient({ baseUrl: t().url, token: me.token, clientName: 'cli/test', fetch: flaky });
+    const m = await sendWithRetry(client, conv.id, 'only once', 'fixed-client-id');
+    expect(calls).toBe(2);
+    expect(m.seq).toBe(1);
+    const history = await peer.api.call(api.messages.list, { params: { id: conv.id }, query: { after: 0 } });
+    expect(history.items).toHaveLength(1);
+    expect(history.items[0]!.id).toBe(m.id);
+  });
+
+  it('watch prints messages as they arrive, one line each', async () => {
+    const { me, peer } = await colleagues();
+    const conv = await peer.api.call(api.conversations.startDirect, { body: { email: me.email } });
+    await run('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD);
+    const watching = run('watch', '--exit-after', '2');
+    // Sent once the watcher's socket is open (its hello), so both arrive live or by catch-up.
+    await new Promise((r) => setTimeout(r, 500));
+    await peer.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: 'w1', body: 'first line' } });
+    await peer.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: 'w2', body: 'second\nline' } });
+    const res = await watching;
+    expect(res.code).toBe(0);
+    const lines = res.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^Watching as /);
+    expect(lines.filter((l) => l.includes(conv.id) && l.includes('#'))).toHaveLength(2);
+    expect(res.out).toContain(`#1 ${peer.user.display_name}: first line`);
+    expect(res.out).toContain(`#2 ${peer.user.display_name}: second line`);
+  });
+
+  it('works as a real process', async () => {
+    const { me, peer } = await colleagues();
+    const env = { ...process.env, PARLEY_CONFIG_DIR: mkdtempSync(path.join(os.tmpdir(), 'parley-cli-')) };
+    const exec = (...args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
+        });
+      });
+    expect((await exec('chats')).code).toBe(3);
+    const login = await exec('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD);
+    expect(login.code).toBe(0);
+    const sent = await exec('send', peer.email, 'from a real process');
+    expect(sent.code).toBe(0);
+    expect(sent.out).toMatch(/^sent #1 /);
+    const chats = await exec('chats');
+    expect(chats.out).toContain('from a real process');
+  });
+});

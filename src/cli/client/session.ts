@@ -1,0 +1,68 @@
+import { ApiError, ParleyClient } from '../../shared/client.js';
+import { PARLEY_VERSION } from '../../server/version.js';
+import { CliError } from '../util.js';
+import { readCredentials, type Credentials } from './credentials.js';
+
+/** Exit codes of the user client, so scripts can tell failures apart. */
+export const EXIT = { apiError: 1, notLoggedIn: 3, unreachable: 4 } as const;
+
+export const CLIENT_NAME = `cli/${PARLEY_VERSION}`;
+
+export function apiClient(server: string, token?: string): ParleyClient {
+  return new ParleyClient({ baseUrl: normalizeServer(server), token, clientName: CLIENT_NAME });
+}
+
+/** `example.com:8080` → `http://example.com:8080`; trailing slashes dropped. */
+export function normalizeServer(server: string): string {
+  const s = server.trim().replace(/\/+$/, '');
+  if (!s) throw new CliError('--server needs a URL, e.g. http://127.0.0.1:8080', 2);
+  const withScheme = /^https?:\/\//i.test(s) ? s : `http://${s}`;
+  try {
+    new URL(withScheme);
+  } catch {
+    throw new CliError(`Not a valid server URL: ${server}`, 2);
+  }
+  return withScheme;
+}
+
+/** The stored login, or a clear "log in first". */
+export function requireLogin(): { creds: Credentials; api: ParleyClient } {
+  const creds = readCredentials();
+  if (!creds) throw new CliError('Not logged in: run `parley login --server <url> --email <email>` first', EXIT.notLoggedIn);
+  return { creds, api: apiClient(creds.server, creds.token) };
+}
+
+/** True when `err` is a connection failure rather than an answer from the server. */
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError && !(err instanceof ApiError);
+}
+
+function networkCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}
+
+/**
+ * Runs an API call and turns what can go wrong into one clear line and an exit code:
+ * the server's error code and message, an ended session, or an unreachable server.
+ */
+export async function callApi<T>(server: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw explain(server, err);
+  }
+}
+
+export function explain(server: string, err: unknown): Error {
+  if (err instanceof CliError) return err;
+  if (err instanceof ApiError) {
+    if (err.status === 401 && err.code === 'unauthenticated') {
+      return new CliError('Your session has ended: run `parley login` again', EXIT.notLoggedIn);
+    }
+    const reason = err.reason ? ` (${err.reason})` : '';
+    return new CliError(`${err.code}${reason}: ${err.message}`, EXIT.apiError);
+  }
+  if (isNetworkError(err)) return new CliError(`Cannot reach the server at ${server} (${networkCause(err)})`, EXIT.unreachable);
+  return err as Error;
+}
