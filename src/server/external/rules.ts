@@ -1,42 +1,161 @@
 import type { ConversationState } from '../../shared/api/shapes.js';
 import type { PolicyReason } from '../../shared/errors.js';
-import type { UserWithOrg } from '../accounts/store.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, Executor } from '../context.js';
 import type { ConversationsTable } from '../db/schema.js';
-import { getOrgRow } from '../orgs/store.js';
-import { externalCapability } from './capability.js';
+import { Facts } from './facts.js';
+import { decidePair, decidePending, emailDomainOf, MESSAGES, REQUEST_MESSAGE_LIMIT, type PersonFacts, type Verdict } from './verdict.js';
 
 /**
- * The one place that decides whether a chat may be started or written to. The conversations
- * domain calls these and nothing else, so the cross-org rules of design.md plug in here.
+ * The one place that decides whether a chat may be started or written to, and how an existing
+ * chat looks to each member under the rules of this moment. The conversations domain calls these
+ * and nothing else, so the cross-org rules of design.md (`verdict.ts`) plug in here. Nothing is
+ * stored about policy changes: every answer is computed at read or send time, so a switched-off
+ * org or stage makes chats read-only at once, and switching back makes them live again.
  */
 
 export type Refusal = { allowed: false; reason?: PolicyReason; message: string };
 
-export type DirectChatDecision = { allowed: true; state: Extract<ConversationState, 'live' | 'request'> } | Refusal;
+export type DirectChatDecision = { allowed: true; state: Extract<ConversationState, 'live' | 'request'>; external: boolean } | Refusal;
 
 export type SendDecision = { allowed: true } | Refusal;
 
-/** May `sender` start (or reopen) a direct chat with `recipient`, and in which state? */
-export async function decideDirectChat(ctx: AppContext, sender: UserWithOrg, recipient: UserWithOrg): Promise<DirectChatDecision> {
-  if (recipient.status !== 'active') {
-    return { allowed: false, reason: 'user_inactive', message: 'This person’s account is not active, so they cannot receive messages.' };
-  }
-  if (sender.org_id === recipient.org_id) return { allowed: true, state: 'live' };
-  const [senderOrg, recipientOrg] = await Promise.all([getOrgRow(ctx.db, sender.org_id), getOrgRow(ctx.db, recipient.org_id)]);
-  if (!senderOrg || !recipientOrg) return { allowed: false, reason: 'user_inactive', message: 'This person cannot receive messages.' };
-  const own = await externalCapability(ctx, senderOrg);
-  if (!own.allowed) return { allowed: false, reason: own.reason, message: own.message ?? 'Your organization cannot message other organizations.' };
-  const theirs = await externalCapability(ctx, recipientOrg);
-  if (!theirs.allowed) {
-    return { allowed: false, reason: 'recipient_org_not_accepting', message: 'This person’s organization does not accept messages from your organization.' };
-  }
-  return { allowed: true, state: 'live' };
+/** The users' fields the rules read. */
+export interface PersonRow {
+  id: string;
+  org_id: string;
+  email_norm: string;
+  status: string;
 }
 
-/** May `sender` (a current member) write into `conversation` now? */
-export async function decideSend(_ctx: AppContext, conversation: Pick<ConversationsTable, 'state' | 'kind' | 'created_by'>, _sender: UserWithOrg): Promise<SendDecision> {
-  if (conversation.state === 'live') return { allowed: true };
-  if (conversation.state === 'blocked') return { allowed: false, reason: 'blocked', message: 'This chat is blocked.' };
-  return { allowed: false, message: 'This chat is not open for new messages.' };
+export type ConversationFacts = Pick<ConversationsTable, 'id' | 'state' | 'kind' | 'created_by' | 'pending_email'>;
+
+function refusal(v: Verdict & { allowed: false }): Refusal {
+  return { allowed: false, reason: v.reason, message: v.message };
 }
+
+async function pairVerdict(ctx: AppContext, facts: Facts, sender: PersonRow, recipient: PersonRow): Promise<Verdict> {
+  const [s, r] = await Promise.all([facts.personFromRow(sender), facts.personFromRow(recipient)]);
+  if (!s || !r) return { allowed: false, reason: 'user_inactive', message: MESSAGES.userInactive };
+  // Blocks only matter across orgs (they come from message requests); same-org pairs skip the read.
+  const blocks = s.org.id === r.org.id ? { senderBlockedRecipient: false, recipientBlockedSender: false } : await facts.blocks(s.id, r.id);
+  return decidePair(await ctx.settings.stage(), s, r, blocks);
+}
+
+async function pendingVerdict(ctx: AppContext, facts: Facts, sender: PersonRow, emailNorm: string): Promise<Verdict> {
+  const s = await facts.personFromRow(sender);
+  if (!s) return { allowed: false, reason: 'user_inactive', message: MESSAGES.senderInactive };
+  return decidePending(await ctx.settings.stage(), s, emailNorm, await facts.orgOfDomain(emailDomainOf(emailNorm)));
+}
+
+/** May `sender` start (or reopen) a direct chat with `recipient`, and in which state? */
+export async function decideDirectChat(ctx: AppContext, sender: PersonRow, recipient: PersonRow, facts = new Facts(ctx.db)): Promise<DirectChatDecision> {
+  const v = await pairVerdict(ctx, facts, sender, recipient);
+  if (!v.allowed) return refusal(v);
+  return { allowed: true, state: v.needsAcceptance ? 'request' : 'live', external: v.external };
+}
+
+/** May `sender` start a pending chat with an email that has no active user (and invite them)? */
+export async function decidePendingChat(ctx: AppContext, sender: PersonRow, emailNorm: string, facts = new Facts(ctx.db)): Promise<SendDecision & { external?: boolean }> {
+  const v = await pendingVerdict(ctx, facts, sender, emailNorm);
+  if (!v.allowed) return refusal(v);
+  return { allowed: true, external: v.external };
+}
+
+/** The other current member of a direct chat, if it has one (a pending chat has not). */
+export async function otherDirectMember(db: Executor, conversationId: string, userId: string): Promise<PersonRow | null> {
+  const row = await db
+    .selectFrom('conversation_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.org_id', 'u.email_norm', 'u.status'])
+    .where('m.conversation_id', '=', conversationId)
+    .where('m.user_id', '<>', userId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** Messages `userId` wrote into a chat (the request limit counts them). */
+async function countOwnMessages(db: Executor, conversationId: string, userId: string): Promise<number> {
+  const r = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('conversation_id', '=', conversationId)
+    .where('sender_id', '=', userId)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+/**
+ * May `sender` (a current member) write into `conversation` now? `hasFiles`: the message carries
+ * attachments (not allowed before a message request is accepted).
+ */
+export async function decideSend(
+  ctx: AppContext,
+  conversation: ConversationFacts,
+  sender: PersonRow,
+  opts: { hasFiles?: boolean } = {},
+  facts = new Facts(ctx.db),
+): Promise<SendDecision> {
+  if (conversation.kind !== 'direct') {
+    return conversation.state === 'live' ? { allowed: true } : { allowed: false, message: 'This chat is not open for new messages.' };
+  }
+  const view = await viewOf(ctx, facts, conversation, sender);
+  if (view.reason) return { allowed: false, reason: view.reason, message: view.reasonMessage ?? MESSAGES.userInactive };
+  switch (view.state) {
+    case 'live':
+    case 'pending':
+      return { allowed: true };
+    case 'request': {
+      if (conversation.created_by !== sender.id) return { allowed: false, message: 'Accept this message request to reply.' };
+      if (opts.hasFiles) return { allowed: false, message: MESSAGES.requestNoFiles };
+      const sent = await countOwnMessages(facts.db, conversation.id, sender.id);
+      if (sent >= REQUEST_MESSAGE_LIMIT) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestLimit };
+      return { allowed: true };
+    }
+    case 'declined':
+      return conversation.created_by === sender.id
+        ? { allowed: false, message: MESSAGES.declined }
+        : { allowed: false, message: 'Accept this message request to reply.' };
+    default:
+      return { allowed: false, message: 'This chat is not open for new messages.' };
+  }
+}
+
+export interface ConversationView {
+  state: ConversationState;
+  reason?: PolicyReason;
+  reasonMessage?: string;
+}
+
+async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationFacts, viewer: PersonRow): Promise<ConversationView> {
+  const stored = conversation.state as ConversationState;
+  if (conversation.kind !== 'direct') return { state: stored };
+  if (stored === 'blocked') {
+    // The blocker sees their own block; the sender sees the same refusal they would get on send.
+    const blocks = await facts.blocks(viewer.id, (await otherDirectMember(facts.db, conversation.id, viewer.id))?.id ?? '');
+    return {
+      state: 'blocked',
+      reason: 'blocked',
+      reasonMessage: blocks.senderBlockedRecipient ? MESSAGES.blockedBySender : MESSAGES.blockedByRecipient,
+    };
+  }
+  if (stored === 'declined') return { state: 'declined' };
+  const other = await otherDirectMember(facts.db, conversation.id, viewer.id);
+  let v: Verdict;
+  if (other) v = await pairVerdict(ctx, facts, viewer, other);
+  else if (conversation.pending_email) v = await pendingVerdict(ctx, facts, viewer, conversation.pending_email);
+  else return { state: stored };
+  if (v.allowed) return { state: stored };
+  return { state: 'readonly', reason: v.reason, reasonMessage: v.message };
+}
+
+/**
+ * How a chat looks to `viewer` now: its stored state, or `readonly` with the reason when the
+ * rules of this moment refuse it (a stage or policy switched off, a blocked domain, a deleted or
+ * deactivated person). The reason is said from the viewer's side: the org that switched off
+ * reads `sender_org_disabled`, the other side `recipient_org_not_accepting`.
+ */
+export async function conversationViewFor(ctx: AppContext, conversation: ConversationFacts, viewer: PersonRow, facts = new Facts(ctx.db)): Promise<ConversationView> {
+  return viewOf(ctx, facts, conversation, viewer);
+}
+
+export type { PersonFacts };
