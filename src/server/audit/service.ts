@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditEntry } from '../../shared/api/orgs.js';
 import type { Executor } from '../context.js';
-import { newId, nowIso } from '../db/util.js';
+import { nowIso } from '../db/util.js';
 import { badRequest } from '../http/errors.js';
 import { decodeCursor, pageOf } from '../orgs/cursor.js';
 import { listAuditRows, presentAuditEntry } from './store.js';
@@ -20,15 +21,34 @@ export type Actor = { kind: 'user'; userId: string; ip: string | null } | { kind
 
 export const CLI_ACTOR: Actor = { kind: 'cli' };
 
+let lastMs = 0;
+let seqInMs = 0;
+
+/**
+ * The log reads newest first by (created_at, id). Several entries often share a millisecond
+ * (one command changing an org and promoting its admin), so ids made in one process carry a
+ * counter after the time: entries then list in the order they were written.
+ */
+function nextAuditId(): { id: string; at: number } {
+  const at = Date.now();
+  if (at === lastMs) seqInMs++;
+  else {
+    lastMs = at;
+    seqInMs = 0;
+  }
+  return { id: at.toString(36).padStart(9, '0') + seqInMs.toString(36).padStart(4, '0') + randomBytes(8).toString('hex'), at };
+}
+
 /**
  * Appends to an org's audit log. Called inside the transaction of the action it records, so an
  * action and its audit entry commit together.
  */
 export async function doAudit(db: Executor, e: AuditEntryInput): Promise<void> {
+  const { id, at } = nextAuditId();
   await db
     .insertInto('audit_log')
     .values({
-      id: newId(),
+      id,
       org_id: e.orgId,
       actor_id: e.actorId,
       action: e.action,
@@ -36,7 +56,7 @@ export async function doAudit(db: Executor, e: AuditEntryInput): Promise<void> {
       target_id: e.targetId ?? null,
       data: JSON.stringify(e.data ?? {}),
       ip: e.ip ?? null,
-      created_at: nowIso(),
+      created_at: nowIso(at),
     })
     .execute();
 }

@@ -1,0 +1,256 @@
+import { expect, it, vi } from 'vitest';
+import { api } from '../shared/api/index.js';
+import { ApiError } from '../shared/client.js';
+import { getUserWithOrg } from '../server/accounts/store.js';
+import { describeEachDb } from '../server/testing/each-db.js';
+import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../server/testing/factories.js';
+import type { TestServer } from '../server/testing/server.js';
+import { linkIn } from '../server/testing/smtp-sink.js';
+import { main } from './main.js';
+
+/**
+ * Runs `parley <args> --database-url <the test server's database>` in-process, capturing what it
+ * writes, as the operator would run it next to a live server.
+ */
+async function runCli(t: TestServer, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const capture = (append: (s: string) => void) => (chunk: string | Uint8Array, ...rest: unknown[]) => {
+    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
+  };
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (out += s)) as typeof process.stdout.write);
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (err += s)) as typeof process.stderr.write);
+  let code: number;
+  try {
+    code = await main([...args, '--database-url', t.db.url]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { code, out, err };
+}
+
+async function auditOf(t: TestServer, orgId: string) {
+  return t.ctx.db.selectFrom('audit_log').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
+}
+
+describeEachDb('operator CLI', (t) => {
+  it('org create: claims domains, records a pending admin, and prints the id', async () => {
+    const domain = `acme-${uniq()}.example`;
+    const admin = `Ann@${domain}`;
+    const r = await runCli(t(), ['org', 'create', '--name', 'Acme', '--plan', 'paid', '--domain', domain, '--domain', `Other-${domain}`, '--admin', admin]);
+    expect(r).toMatchObject({ code: 0 });
+    const id = r.out.trim();
+    expect(id).toMatch(/^[0-9a-z]+$/);
+    expect(r.err).toContain('become admin when they sign up');
+
+    const org = await t().ctx.db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(org).toMatchObject({ name: 'Acme', plan: 'paid', self_signup: 1 });
+    const domains = await t().ctx.db.selectFrom('org_domains').select(['domain', 'verified']).where('org_id', '=', id).orderBy('domain').execute();
+    expect(domains).toEqual([
+      { domain, verified: 1 },
+      { domain: `other-${domain}`, verified: 1 },
+    ]);
+    const pending = await t().ctx.db.selectFrom('org_pending_admins').select('email_norm').where('org_id', '=', id).execute();
+    expect(pending).toEqual([{ email_norm: admin.toLowerCase() }]);
+    const audit = await auditOf(t(), id);
+    expect(audit.map((a) => [a.action, a.actor_id])).toEqual([['org.created', null]]);
+    expect(JSON.parse(audit[0]!.data)).toMatchObject({ via: 'cli', plan: 'paid' });
+
+    // The pending admin signs up with that email: they join as admin once verified.
+    await t().anon().call(api.auth.signup, { body: { email: admin, password: 'a long enough password', displayName: 'Ann' } });
+    const token = new URL(linkIn(await t().smtp.waitFor(admin))).searchParams.get('token')!;
+    const { user } = await t().anon().call(api.auth.verify, { body: { token } });
+    expect(user).toMatchObject({ orgId: id, role: 'admin' });
+
+    const json = await runCli(t(), ['org', 'create', '--name', 'Beta Co', '--plan', 'trial', '--no-self-signup', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ org: { name: 'Beta Co', plan: 'trial', domains: [], selfSignup: false }, admins: [] });
+  });
+
+  it('org create refuses a claimed domain, an admin of another org, and bad arguments', async () => {
+    const taken = await makeOrg(t().ctx);
+    const elsewhere = await makeUser(t());
+    const before = (await t().ctx.db.selectFrom('orgs').select('id').execute()).length;
+    const claimed = await runCli(t(), ['org', 'create', '--name', 'Thief', '--domain', taken.domain.toUpperCase()]);
+    expect(claimed.code).toBe(1);
+    expect(claimed.err).toContain(`${taken.domain} already belongs to another organization`);
+
+    const wrongAdmin = await runCli(t(), ['org', 'create', '--name', 'Nope', '--admin', elsewhere.email]);
+    expect(wrongAdmin.code).toBe(1);
+    expect(wrongAdmin.err).toContain('another organization');
+
+    const plan = await runCli(t(), ['org', 'create', '--name', 'Gold', '--plan', 'gold']);
+    expect(plan.code).toBe(2);
+    expect(plan.err).toContain('Unknown plan "gold"');
+    const noName = await runCli(t(), ['org', 'create', '--plan', 'paid']);
+    expect(noName.code).not.toBe(0);
+    expect(noName.err).toContain("required option '--name <name>'");
+    const badDomain = await runCli(t(), ['org', 'create', '--name', 'X', '--domain', 'not a domain']);
+    expect(badDomain.code).toBe(2);
+    expect(badDomain.err).toContain('not a valid domain');
+    const badEmail = await runCli(t(), ['org', 'create', '--name', 'X', '--admin', 'nobody']);
+    expect(badEmail.code).toBe(2);
+    const blank = await runCli(t(), ['org', 'create', '--name', '   ']);
+    expect(blank.code).toBe(2);
+
+    // Nothing of the refused commands was written.
+    expect((await t().ctx.db.selectFrom('orgs').select('id').execute()).length).toBe(before);
+  });
+
+  it('org set changes name, plan, domains, self sign-up and admins; org list shows them', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const member = await makeUser(t(), { org });
+    const newDomain = `new-${uniq()}.example`;
+    const r = await runCli(t(), [
+      'org', 'set', '--org', org.domain, '--name', 'Renamed', '--plan', 'channel_partner',
+      '--add-domain', newDomain, '--remove-domain', org.domain, '--self-signup', 'off', '--admin', member.email,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Renamed');
+    expect(r.err).toContain('is now an admin');
+    const row = await t().ctx.db.selectFrom('orgs').selectAll().where('id', '=', org.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ name: 'Renamed', plan: 'channel_partner', self_signup: 0 });
+    expect((await getUserWithOrg(t().ctx.db, member.user.id))?.role).toBe('admin');
+    const audit = await auditOf(t(), org.id);
+    expect(audit.map((a) => a.action)).toEqual(['org.updated', 'user.role_changed']);
+    expect(JSON.parse(audit[0]!.data)).toMatchObject({ via: 'cli', plan: { from: 'paid', to: 'channel_partner' }, addedDomains: [newDomain], removedDomains: [org.domain] });
+    // The member, now admin, reads the change through the API.
+    const got = await member.api.call(api.orgs.get, { params: { id: org.id } });
+    expect(got.org).toMatchObject({ name: 'Renamed', domains: [newDomain], selfSignup: false });
+
+    const list = await runCli(t(), ['org', 'list']);
+    expect(list.code).toBe(0);
+    const line = list.out.split('\n').find((l) => l.startsWith(org.id));
+    expect(line).toMatch(new RegExp(`${org.id}\\s+Renamed\\s+channel_partner\\s+1\\s+${newDomain.replace(/\./g, '\\.')}`));
+    const json = await runCli(t(), ['org', 'list', '--json']);
+    const listed = (JSON.parse(json.out) as { id: string; users: number; domains: string[] }[]).find((o) => o.id === org.id);
+    expect(listed).toMatchObject({ users: 1, domains: [newDomain] });
+
+    // By id works too; bad uses fail with a clear line.
+    expect((await runCli(t(), ['org', 'set', '--org', org.id, '--self-signup', 'on'])).code).toBe(0);
+    const unknown = await runCli(t(), ['org', 'set', '--org', 'no-such.example', '--name', 'X']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('"no-such.example" was not found');
+    const nothing = await runCli(t(), ['org', 'set', '--org', org.id]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.err).toContain('Nothing to change');
+    expect((await runCli(t(), ['org', 'set', '--org', org.id, '--self-signup', 'maybe'])).code).toBe(2);
+    expect((await runCli(t(), ['org', 'set', '--org', org.id, '--plan', 'free'])).code).toBe(2);
+    const notOurs = await runCli(t(), ['org', 'set', '--org', org.id, '--remove-domain', 'elsewhere.example']);
+    expect(notOurs.code).toBe(1);
+    expect(notOurs.err).toContain('elsewhere.example');
+  });
+
+  it('stage set/show: running servers follow within a second', async () => {
+    const user = await makeUser(t(), { plan: 'basic' });
+    try {
+      const set = await runCli(t(), ['stage', 'set', 'off']);
+      expect(set.code).toBe(0);
+      expect((await runCli(t(), ['stage', 'show'])).out.trim()).toBe('off');
+      // No invalidation: the server's own cache must expire by itself.
+      const deadline = Date.now() + 3000;
+      let cap = (await user.api.call(api.auth.me)).capabilities.externalMessaging;
+      while (cap.allowed && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        cap = (await user.api.call(api.auth.me)).capabilities.externalMessaging;
+      }
+      expect(cap).toMatchObject({ allowed: false, reason: 'stage_off' });
+
+      const bad = await runCli(t(), ['stage', 'set', 'gamma']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain('Unknown stage "gamma"');
+      expect((await runCli(t(), ['stage', 'show'])).out.trim()).toBe('off');
+    } finally {
+      expect((await runCli(t(), ['stage', 'set', 'ga'])).code).toBe(0);
+      t().ctx.settings.invalidate();
+    }
+    expect((await user.api.call(api.auth.me)).capabilities.externalMessaging.allowed).toBe(true);
+  });
+
+  it('user deactivate/reactivate/delete by email act like the admin API', async () => {
+    const org = await makeOrg(t().ctx);
+    const admin = await makeUser(t(), { org, role: 'admin' });
+    const member = await makeUser(t(), { org });
+
+    const off = await runCli(t(), ['user', 'deactivate', member.email.toUpperCase()]);
+    expect(off.code, off.err).toBe(0);
+    expect(off.out).toContain('deactivated');
+    await expect(member.api.call(api.auth.me)).rejects.toBeInstanceOf(ApiError);
+    const list = await admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: { status: 'deactivated' } });
+    expect(list.items.map((u) => u.id)).toEqual([member.user.id]);
+
+    expect((await runCli(t(), ['user', 'reactivate', member.email])).code).toBe(0);
+    const login = await t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } });
+    expect(login.user.status).toBe('active');
+
+    const del = await runCli(t(), ['user', 'delete', member.email, '--json']);
+    expect(del.code).toBe(0);
+    expect(JSON.parse(del.out)).toMatchObject({ id: member.user.id, status: 'deleted' });
+    const again = await makeUser(t(), { org, email: member.email });
+    expect(again.user.id).not.toBe(member.user.id);
+
+    // The operator's entries (sign-ins are logged too, by their user).
+    const audit = (await auditOf(t(), org.id)).filter((a) => a.actor_id === null);
+    expect(audit.map((a) => [a.action, a.actor_id, a.target_id])).toEqual([
+      ['user.deactivated', null, member.user.id],
+      ['user.reactivated', null, member.user.id],
+      ['user.deleted', null, member.user.id],
+    ]);
+    expect(audit.every((a) => (JSON.parse(a.data) as { via?: string }).via === 'cli')).toBe(true);
+
+    // The last admin is kept unless the operator insists.
+    const last = await runCli(t(), ['user', 'delete', admin.email]);
+    expect(last.code).toBe(1);
+    expect(last.err).toContain('last active admin');
+    expect((await getUserWithOrg(t().ctx.db, admin.user.id))?.status).toBe('active');
+    expect((await runCli(t(), ['user', 'deactivate', admin.email, '--force'])).code).toBe(0);
+    expect((await getUserWithOrg(t().ctx.db, admin.user.id))?.status).toBe('deactivated');
+
+    const nobody = await runCli(t(), ['user', 'delete', `nobody-${uniq()}@nowhere.example`]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.err).toContain('No user has the email');
+    expect((await runCli(t(), ['user', 'delete', 'not-an-email'])).code).toBe(2);
+    expect((await runCli(t(), ['user', 'suspend', member.email])).code).not.toBe(0);
+  });
+
+  it('mail list shows the outbox', async () => {
+    const org = await makeOrg(t().ctx);
+    const admin = await makeUser(t(), { org, role: 'admin' });
+    const email = `invitee-${uniq()}@${org.domain}`;
+    await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email, displayName: 'Invitee' } });
+    const r = await runCli(t(), ['mail', 'list', '--to', email]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('invite');
+    expect(lines[1]).toContain(email);
+    const json = await runCli(t(), ['mail', 'list', '--json', '--limit', '1']);
+    const mails = JSON.parse(json.out) as { to: string; kind: string; text: string }[];
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ to: email, kind: 'invite' });
+    expect(mails[0]!.text).toContain('/reset-password?token=');
+    expect((await runCli(t(), ['mail', 'list', '--to', `none-${uniq()}@x.example`])).out.trim()).toBe('No mail.');
+    for (const bad of ['0', 'ten', '1001', '-3']) expect((await runCli(t(), ['mail', 'list', '--limit', bad])).code, bad).not.toBe(0);
+  });
+
+  it('client min-version set/show/clear', async () => {
+    try {
+      expect((await runCli(t(), ['client', 'min-version', 'set', '2.1.0'])).code).toBe(0);
+      expect((await runCli(t(), ['client', 'min-version', 'show'])).out.trim()).toBe('2.1.0');
+      t().ctx.settings.invalidate();
+      expect(await t().ctx.settings.clientMinVersion()).toBe('2.1.0');
+      const bad = await runCli(t(), ['client', 'min-version', 'set', 'latest']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain('"latest" is not a version');
+      expect((await runCli(t(), ['client', 'min-version', 'show'])).out.trim()).toBe('2.1.0');
+    } finally {
+      expect((await runCli(t(), ['client', 'min-version', 'clear'])).code).toBe(0);
+    }
+    t().ctx.settings.invalidate();
+    expect(await t().ctx.settings.clientMinVersion()).toBeNull();
+    expect((await runCli(t(), ['client', 'min-version', 'show'])).out.trim()).toBe('No minimum client version.');
+  });
+});
