@@ -1,0 +1,138 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { OrgPolicy } from '../../../../src/shared/api/shapes.js';
+import { client, routes } from '../../lib/client.js';
+import { errorText } from '../../lib/reasons.js';
+import { useSession } from '../../session.js';
+import { ErrorNote } from '../Field.js';
+
+/** "a.example, b.example" ↔ ["a.example","b.example"], lower-cased, blanks dropped. */
+export function parseDomains(s: string): string[] {
+  return [...new Set(s.split(/[\s,;]+/).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean))];
+}
+
+const MIB = 1024 * 1024;
+
+export function PolicyForm({ orgId }: { orgId: string }) {
+  const { me, refresh } = useSession();
+  const [policy, setPolicy] = useState<OrgPolicy | null>(null);
+  const [allowText, setAllowText] = useState('');
+  const [blockText, setBlockText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const apply = (p: OrgPolicy) => {
+    setPolicy(p);
+    setAllowText(p.allowDomains.join(', '));
+    setBlockText(p.blockDomains.join(', '));
+  };
+
+  useEffect(() => {
+    client.call(routes.external.getSettings, { params: { id: orgId } }).then(
+      (res) => apply(res.policy),
+      (err: unknown) => setError(errorText(err)),
+    );
+  }, [orgId]);
+
+  if (!policy) return error ? <ErrorNote message={error} /> : <p className="muted">Loading…</p>;
+
+  const set = (p: Partial<OrgPolicy>) => {
+    setSaved(false);
+    setPolicy({ ...policy, ...p });
+  };
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = { ...policy, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) };
+      const res = await client.call(routes.external.updateSettings, { params: { id: orgId }, body });
+      apply(res.policy);
+      setSaved(true);
+      // Capabilities (shown elsewhere) follow the policy.
+      void refresh();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const cap = me.capabilities.externalMessaging;
+  return (
+    <form className="policy stack" onSubmit={(e) => void save(e)}>
+      {!cap.allowed && cap.message && <p className="banner banner-info">{cap.message}</p>}
+      <fieldset>
+        <legend>Messaging people in other organizations</legend>
+        <label className="check">
+          <input type="checkbox" name="externalMessaging" checked={policy.externalMessaging} onChange={(e) => set({ externalMessaging: e.target.checked })} />
+          <span>
+            <strong>External messaging</strong>
+            <small>People of {me.org.name} can start and continue chats with people of other organizations. Switching it off keeps existing chats readable but read-only.</small>
+          </span>
+        </label>
+        <label className="check">
+          <input type="checkbox" name="requireAcceptance" checked={policy.requireAcceptance} onChange={(e) => set({ requireAcceptance: e.target.checked })} />
+          <span>
+            <strong>Ask before accepting new outside chats</strong>
+            <small>A first message from someone outside arrives as a request your people accept, decline or block.</small>
+          </span>
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Who may reach you</legend>
+        <label className="radio">
+          <input type="radio" name="allow" value="anyone" checked={policy.allow === 'anyone'} onChange={() => set({ allow: 'anyone' })} />
+          <span>
+            <strong>Any organization</strong>
+            <small>Except the blocked domains below.</small>
+          </span>
+        </label>
+        <label className="radio">
+          <input type="radio" name="allow" value="listed" checked={policy.allow === 'listed'} onChange={() => set({ allow: 'listed' })} />
+          <span>
+            <strong>Only listed domains</strong>
+            <small>Only organizations with one of the allowed domains.</small>
+          </span>
+        </label>
+        <div className="field">
+          <label htmlFor="allowDomains">Allowed domains</label>
+          <input id="allowDomains" value={allowText} onChange={(e) => { setSaved(false); setAllowText(e.target.value); }} placeholder="partner.com, supplier.example" disabled={policy.allow !== 'listed'} />
+          <small className="hint">Separate with commas. Used when “Only listed domains” is chosen.</small>
+        </div>
+        <div className="field">
+          <label htmlFor="blockDomains">Blocked domains</label>
+          <input id="blockDomains" value={blockText} onChange={(e) => { setSaved(false); setBlockText(e.target.value); }} placeholder="spam.example" />
+          <small className="hint">Always refused, whatever else is set.</small>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Files</legend>
+        <label className="check">
+          <input type="checkbox" name="externalFiles" checked={policy.externalFiles} onChange={(e) => set({ externalFiles: e.target.checked })} />
+          <span>
+            <strong>Share files with other organizations</strong>
+            <small>Both organizations must allow it.</small>
+          </span>
+        </label>
+        <div className="field">
+          <label htmlFor="maxFileMiB">Largest file (MiB)</label>
+          <input id="maxFileMiB" type="number" min={1} step={1} value={Math.round(policy.maxFileBytes / MIB)} onChange={(e) => set({ maxFileBytes: Math.max(1, Number(e.target.value) || 1) * MIB })} />
+          <small className="hint">Across organizations the smaller of the two limits applies.</small>
+        </div>
+      </fieldset>
+      <ErrorNote message={error} />
+      <div className="row">
+        <button className="btn primary" type="submit" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+        {saved && (
+          <span className="ok-text" role="status">
+            Saved.
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

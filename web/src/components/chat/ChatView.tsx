@@ -1,0 +1,134 @@
+import { useEffect, useRef, useState } from 'react';
+import type { FileInfo, Message } from '../../../../src/shared/api/shapes.js';
+import { useChats } from '../../chat-context.js';
+import { client, routes } from '../../lib/client.js';
+import { conversationBadges, conversationTitle, otherParticipant, writeBlock } from '../../lib/conversations.js';
+import { newClientId, type PendingMessage } from '../../lib/messages.js';
+import { errorText, reasonText } from '../../lib/reasons.js';
+import { navigate, onLinkClick } from '../../lib/router.js';
+import { useSession } from '../../session.js';
+import { Avatar } from '../Avatar.js';
+import { ErrorNote } from '../Field.js';
+import { Badges } from './Badges.js';
+import { ChatBanners } from './Banners.js';
+import { Composer } from './Composer.js';
+import { MessageList } from './MessageList.js';
+
+export function ChatView({ id }: { id: string }) {
+  const { me } = useSession();
+  const { store, typing } = useChats();
+  const [error, setError] = useState<string | null>(null);
+  const conv = store.conversations.get(id);
+  const meId = me.user.id;
+  // Files by clientId, so a failed send can be retried with the same attachments.
+  const sentFiles = useRef(new Map<string, FileInfo[]>());
+  const readTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const wantRead = useRef(0);
+
+  useEffect(() => {
+    store.openThread(id).catch((err: unknown) => setError(errorText(err)));
+  }, [id, store]);
+
+  useEffect(
+    () => () => {
+      if (readTimer.current) clearTimeout(readTimer.current);
+    },
+    [],
+  );
+
+  if (!conv) {
+    return <section className="chat-pane">{error ? <ErrorNote message={error} /> : <p className="muted page-pad">Loading…</p>}</section>;
+  }
+
+  const title = conversationTitle(conv, meId);
+  const other = otherParticipant(conv, meId);
+  const block = writeBlock(conv, meId);
+  const composerBlock = block ? block.message || reasonText(block.reason, null) : null;
+
+  const deliver = (p: PendingMessage, files: FileInfo[]) => {
+    client
+      .call(routes.conversations.send, { params: { id }, body: { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) } })
+      .then(
+        (res) => {
+          sentFiles.current.delete(p.clientId);
+          store.applyMessage(res.message, true);
+        },
+        (err: unknown) => store.failPending(id, p.clientId, errorText(err)),
+      );
+  };
+
+  const send = (body: string, files: FileInfo[]) => {
+    const p: PendingMessage = { clientId: newClientId(), body, fileNames: files.map((f) => f.name), createdAt: new Date().toISOString() };
+    sentFiles.current.set(p.clientId, files);
+    typing.reset(id);
+    store.addPending(id, p);
+    deliver(p, files);
+  };
+
+  const retry = (clientId: string) => {
+    const p = store.thread(id).pending.find((x) => x.clientId === clientId);
+    if (!p) return;
+    store.removePending(id, clientId);
+    const again = { ...p, failed: undefined };
+    store.addPending(id, again);
+    deliver(again, sentFiles.current.get(clientId) ?? []);
+  };
+
+  const edit = async (m: Message, body: string) => {
+    const res = await client.call(routes.conversations.editMessage, { params: { id, messageId: m.id }, body: { body } });
+    store.applyMessage(res.message, false);
+  };
+
+  const remove = async (m: Message) => {
+    const res = await client.call(routes.conversations.deleteMessage, { params: { id, messageId: m.id } });
+    store.applyMessage(res.message, false);
+  };
+
+  // Read markers move at most a few times a second, and never for a request not yet accepted.
+  const onVisibleSeq = (seq: number) => {
+    const c = store.conversations.get(id);
+    if (!c || seq <= c.lastReadSeq || seq <= wantRead.current || c.state === 'request') return;
+    wantRead.current = seq;
+    if (readTimer.current) return;
+    readTimer.current = setTimeout(() => {
+      readTimer.current = null;
+      const s = wantRead.current;
+      store.markReadLocal(id, s);
+      client.call(routes.conversations.read, { params: { id }, body: { seq: s } }).catch(() => undefined);
+    }, 300);
+  };
+
+  const answer = async (a: 'accept' | 'decline' | 'block') => {
+    setError(null);
+    try {
+      const route = a === 'accept' ? routes.conversations.accept : a === 'decline' ? routes.conversations.decline : routes.conversations.block;
+      const res = await client.call(route, { params: { id } });
+      store.upsertConversation(res.conversation);
+      if (a !== 'accept') navigate('/chat');
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  return (
+    <section className="chat-pane" aria-label={`Chat with ${title}`}>
+      <header className="chat-head">
+        <a href="/chat" className="icon-btn back" aria-label="Back to chats" onClick={(e) => onLinkClick(e, '/chat')}>
+          ←
+        </a>
+        <Avatar id={other?.userId ?? other?.email ?? conv.id} name={title} size={38} />
+        <div className="chat-head-main">
+          <h2>{title}</h2>
+          <div className="chat-head-sub">
+            {other && other.email !== title && <span className="muted small">{other.email}</span>}
+            <Badges badges={conversationBadges(conv, meId)} />
+          </div>
+        </div>
+      </header>
+      <ChatBanners conv={conv} meId={meId} onAnswer={answer} />
+      <ErrorNote message={error} />
+      <MessageList conv={conv} onEdit={edit} onDelete={remove} onRetry={retry} onVisibleSeq={onVisibleSeq} />
+      <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => typing.typed(id)} />
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+import type { Conversation } from '../../../src/shared/api/shapes.js';
+import type { ChatApi } from './chat-store.js';
+import { client, routes } from './client.js';
+
+/** The store's view of the server, through the typed client. */
+export const chatApi: ChatApi = {
+  async listConversations() {
+    const out: Conversation[] = [];
+    let cursor: string | undefined;
+    // A few pages cover any realistic list; older chats are reached by search.
+    for (let i = 0; i < 10; i++) {
+      const page = await client.call(routes.conversations.list, cursor ? ({ query: { cursor } } as never) : {});
+      out.push(...page.items);
+      cursor = page.next;
+      if (!cursor) break;
+    }
+    return out;
+  },
+  async getConversation(id) {
+    return (await client.call(routes.conversations.get, { params: { id } })).conversation;
+  },
+  async messages(id, q) {
+    return (await client.call(routes.conversations.messages, { params: { id }, query: q })).items;
+  },
+};
+
+/** "Start communicating": the live chat with that email, or a new one (design.md rule 3). */
+export async function startDirect(email: string, invite = false): Promise<Conversation> {
+  const res = await client.call(routes.conversations.startDirect, { body: invite ? { email, invite: true } : { email } });
+  return res.conversation;
+}

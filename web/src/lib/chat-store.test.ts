@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation, Message } from '../../../src/shared/api/shapes.js';
+import { ChatStore, PAGE, type ChatApi } from './chat-store.js';
+
+const ME = 'u-me';
+const THEM = 'u-them';
+
+function msg(seq: number, over: Partial<Message> = {}): Message {
+  return {
+    id: `m${seq}`,
+    conversationId: 'c1',
+    seq,
+    clientId: `cl${seq}`,
+    senderId: THEM,
+    body: `hello ${seq}`,
+    files: [],
+    createdAt: new Date(Date.UTC(2024, 0, 1, 0, 0, seq)).toISOString(),
+    ...over,
+  };
+}
+
+function conv(over: Partial<Conversation> = {}): Conversation {
+  return {
+    id: 'c1',
+    kind: 'direct',
+    state: 'live',
+    participants: [],
+    unreadCount: 0,
+    lastSeq: 0,
+    lastReadSeq: 0,
+    lastActivityAt: '2024-01-01T00:00:00.000Z',
+    createdAt: '2024-01-01T00:00:00.000Z',
+    createdBy: ME,
+    ...over,
+  };
+}
+
+/** A fake server holding `total` messages of c1, answering pages like the contract says. */
+function fakeApi(total: number, c: Conversation = conv({ lastSeq: total })) {
+  const all = Array.from({ length: total }, (_, i) => msg(i + 1));
+  const calls: { before?: number; after?: number; limit: number }[] = [];
+  const api: ChatApi = {
+    listConversations: async () => [c],
+    getConversation: async () => c,
+    messages: async (_id, q) => {
+      calls.push(q);
+      if (q.after !== undefined) return all.filter((m) => m.seq > q.after!).slice(0, q.limit);
+      const below = all.filter((m) => q.before === undefined || m.seq < q.before);
+      return below.slice(Math.max(0, below.length - q.limit));
+    },
+  };
+  return { api, all, calls };
+}
+
+describe('ChatStore', () => {
+  it('opens a chat on its newest page and scrolls back to the first message', async () => {
+    const { api } = fakeApi(PAGE * 2 + 7);
+    const store = new ChatStore(ME, api);
+    await store.openThread('c1');
+    let t = store.thread('c1');
+    expect(t.messages.map((m) => m.seq)).toEqual(Array.from({ length: PAGE }, (_, i) => PAGE + 8 + i));
+    expect(t.hasOlder).toBe(true);
+    await store.loadOlder('c1');
+    await store.loadOlder('c1');
+    t = store.thread('c1');
+    expect(t.messages).toHaveLength(PAGE * 2 + 7);
+    expect(t.messages[0]!.seq).toBe(1);
+    expect(t.hasOlder).toBe(false);
+  });
+
+  it('catches up page by page after a reconnect, without duplicates', async () => {
+    const fake = fakeApi(3);
+    const store = new ChatStore(ME, fake.api);
+    await store.loadConversations();
+    await store.openThread('c1');
+    // The server got many messages while the socket was down.
+    for (let s = 4; s <= PAGE + 10; s++) fake.all.push(msg(s));
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(PAGE + 10) });
+    await store.catchUp();
+    const seqs = store.thread('c1').messages.map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: PAGE + 10 }, (_, i) => i + 1));
+    expect(store.conversations.get('c1')!.lastSeq).toBe(PAGE + 10);
+  });
+
+  it('counts unread messages from others only and clears them on read', async () => {
+    const store = new ChatStore(ME, fakeApi(0, conv()).api);
+    await store.loadConversations();
+    await store.openThread('c1');
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(1) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(2) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(3, { senderId: ME }) });
+    // My own message means I have seen everything above it.
+    expect(store.conversations.get('c1')!.unreadCount).toBe(0);
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(4) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(5) });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(2);
+    store.markReadLocal('c1', 4);
+    expect(store.conversations.get('c1')!.unreadCount).toBe(1);
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: ME, seq: 5 });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(0);
+  });
+
+  it('a repeated created event is not counted twice', async () => {
+    const store = new ChatStore(ME, fakeApi(0, conv()).api);
+    await store.loadConversations();
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(1) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(1) });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(1);
+  });
+
+  it('applies edits and deletions, and a deletion is final', async () => {
+    const store = new ChatStore(ME, fakeApi(2).api);
+    await store.openThread('c1');
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(2, { body: 'edited', editedAt: '2024-02-01T00:00:00.000Z' }) });
+    expect(store.thread('c1').messages[1]!.body).toBe('edited');
+    store.applyEvent({ type: 'message.deleted', conversationId: 'c1', message: msg(2, { body: '', deletedAt: '2024-02-02T00:00:00.000Z' }) });
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(2, { body: 'late edit', editedAt: '2024-02-03T00:00:00.000Z' }) });
+    expect(store.thread('c1').messages[1]!.deletedAt).toBeTruthy();
+    expect(store.thread('c1').messages[1]!.body).toBe('');
+  });
+
+  it('replaces a pending message when its clientId comes back', async () => {
+    const store = new ChatStore(ME, fakeApi(0, conv()).api);
+    await store.openThread('c1');
+    store.addPending('c1', { clientId: 'abc', body: 'hi', fileNames: [], createdAt: 'x' });
+    expect(store.thread('c1').pending).toHaveLength(1);
+    store.applyMessage(msg(1, { clientId: 'abc', senderId: ME, body: 'hi' }), true);
+    expect(store.thread('c1').pending).toHaveLength(0);
+    expect(store.thread('c1').messages.map((m) => m.body)).toEqual(['hi']);
+  });
+
+  it('shows typing until it expires and hides it when the message lands', async () => {
+    let now = 1000;
+    const store = new ChatStore(ME, fakeApi(0, conv()).api, () => now);
+    store.applyEvent({ type: 'typing', conversationId: 'c1', userId: THEM, expiresInMs: 3000 });
+    store.applyEvent({ type: 'typing', conversationId: 'c1', userId: ME, expiresInMs: 3000 });
+    expect(store.typingUsers('c1')).toEqual([THEM]);
+    now += 3001;
+    expect(store.typingUsers('c1')).toEqual([]);
+    store.applyEvent({ type: 'typing', conversationId: 'c1', userId: THEM, expiresInMs: 3000 });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(1) });
+    expect(store.typingUsers('c1')).toEqual([]);
+    store.dispose();
+  });
+
+  it('keeps the newest state when a stale list answer arrives after an event', async () => {
+    const store = new ChatStore(ME, fakeApi(1, conv({ lastSeq: 1 })).api);
+    store.applyEvent({ type: 'conversation.created', conversation: conv({ lastSeq: 1 }) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(2) });
+    await store.loadConversations();
+    expect(store.conversations.get('c1')!.lastSeq).toBe(2);
+  });
+
+  it('tracks what the other side has read', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 4 });
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 2 });
+    expect(store.seenByOthers('c1')).toBe(4);
+  });
+});

@@ -1,0 +1,284 @@
+import type { Conversation, Message } from '../../../src/shared/api/shapes.js';
+import type { ServerEvent } from '../../../src/shared/events.js';
+import { sortConversations } from './conversations.js';
+import { contiguousSeq, dropAcknowledged, firstSeq, lastSeq, mergeBySeq, type PendingMessage } from './messages.js';
+
+/** What the store needs from the server; the app passes the typed client, tests a fake. */
+export interface ChatApi {
+  listConversations(): Promise<Conversation[]>;
+  getConversation(id: string): Promise<Conversation>;
+  messages(id: string, q: { before?: number; after?: number; limit: number }): Promise<Message[]>;
+}
+
+export interface Thread {
+  messages: Message[];
+  pending: PendingMessage[];
+  loaded: boolean;
+  /** Whether older messages than the first one held may exist. */
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+export const PAGE = 50;
+
+function emptyThread(): Thread {
+  return { messages: [], pending: [], loaded: false, hasOlder: true, loadingOlder: false };
+}
+
+/**
+ * The client's view of chats and messages, fed by REST pages and WebSocket events. Components
+ * subscribe and re-render on `version`; all merging rules live here so they can be tested.
+ */
+export class ChatStore {
+  version = 0;
+  conversations = new Map<string, Conversation>();
+  listLoaded = false;
+  threads = new Map<string, Thread>();
+  /** conversationId → userId → time their typing indicator ends. */
+  typing = new Map<string, Map<string, number>>();
+  /** conversationId → userId → the seq they have read (other members). */
+  peerRead = new Map<string, Map<string, number>>();
+  private listeners = new Set<() => void>();
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(
+    readonly meId: string,
+    private readonly api: ChatApi,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getVersion = (): number => this.version;
+
+  private changed(): void {
+    this.version++;
+    for (const fn of this.listeners) fn();
+  }
+
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  sortedConversations(): Conversation[] {
+    return sortConversations([...this.conversations.values()]);
+  }
+
+  thread(id: string): Thread {
+    return this.threads.get(id) ?? emptyThread();
+  }
+
+  private setThread(id: string, patch: Partial<Thread>): Thread {
+    const next = { ...this.thread(id), ...patch };
+    next.pending = dropAcknowledged(next.pending, next.messages);
+    this.threads.set(id, next);
+    return next;
+  }
+
+  upsertConversation(conv: Conversation): void {
+    const cur = this.conversations.get(conv.id);
+    // An older copy (e.g. a slow list answer) never undoes a newer event.
+    if (cur && cur.lastSeq > conv.lastSeq) conv = { ...conv, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage, unreadCount: cur.unreadCount };
+    this.conversations.set(conv.id, conv);
+    this.changed();
+  }
+
+  async loadConversations(): Promise<void> {
+    const list = await this.api.listConversations();
+    for (const c of list) {
+      const cur = this.conversations.get(c.id);
+      this.conversations.set(c.id, cur && cur.lastSeq > c.lastSeq ? { ...c, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage } : c);
+    }
+    this.listLoaded = true;
+    this.changed();
+  }
+
+  async ensureConversation(id: string): Promise<Conversation> {
+    const cur = this.conversations.get(id);
+    if (cur) return cur;
+    const conv = await this.api.getConversation(id);
+    this.upsertConversation(conv);
+    return conv;
+  }
+
+  /** Loads the newest page of a chat once; later changes come from events and catch-up. */
+  async openThread(id: string): Promise<void> {
+    if (this.thread(id).loaded) return;
+    const conv = await this.ensureConversation(id);
+    const page = await this.api.messages(id, { before: conv.lastSeq + 1, limit: PAGE });
+    const messages = mergeBySeq(this.thread(id).messages, page);
+    this.setThread(id, { messages, loaded: true, hasOlder: page.length >= PAGE && firstSeq(messages) > 1 });
+    this.changed();
+    // Messages written while the page was on its way are fetched too.
+    await this.catchUpThread(id);
+  }
+
+  async loadOlder(id: string): Promise<void> {
+    const t = this.thread(id);
+    if (!t.loaded || !t.hasOlder || t.loadingOlder) return;
+    const before = firstSeq(t.messages);
+    if (before <= 1) {
+      this.setThread(id, { hasOlder: false });
+      this.changed();
+      return;
+    }
+    this.setThread(id, { loadingOlder: true });
+    this.changed();
+    try {
+      const page = await this.api.messages(id, { before, limit: PAGE });
+      const messages = mergeBySeq(this.thread(id).messages, page);
+      this.setThread(id, { messages, hasOlder: page.length >= PAGE && firstSeq(messages) > 1, loadingOlder: false });
+    } catch (err) {
+      this.setThread(id, { loadingOlder: false });
+      throw err;
+    } finally {
+      this.changed();
+    }
+  }
+
+  /** Fetches everything above the last seq held, page by page (reconnects, missed events). */
+  async catchUpThread(id: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      // From the end of the unbroken run: a live event may have landed beyond a hole.
+      const after = contiguousSeq(this.thread(id).messages);
+      const page = await this.api.messages(id, { after, limit: PAGE });
+      if (page.length) {
+        this.setThread(id, { messages: mergeBySeq(this.thread(id).messages, page) });
+        this.noteNewest(id, page[page.length - 1]!);
+        this.changed();
+      }
+      if (page.length < PAGE) return;
+    }
+  }
+
+  /** After a reconnect: the list again, then every open thread from its last seq. */
+  async catchUp(): Promise<void> {
+    await this.loadConversations();
+    const ids = [...this.threads.entries()].filter(([, t]) => t.loaded).map(([id]) => id);
+    await Promise.all(ids.map((id) => this.catchUpThread(id)));
+  }
+
+  private noteNewest(id: string, m: Message): void {
+    const conv = this.conversations.get(id);
+    if (!conv || m.seq < conv.lastSeq) return;
+    this.conversations.set(id, { ...conv, lastSeq: m.seq, lastMessage: m, lastActivityAt: m.createdAt });
+  }
+
+  addPending(id: string, p: PendingMessage): void {
+    this.setThread(id, { pending: [...this.thread(id).pending, p] });
+    this.changed();
+  }
+
+  failPending(id: string, clientId: string, error: string): void {
+    this.setThread(id, { pending: this.thread(id).pending.map((p) => (p.clientId === clientId ? { ...p, failed: error } : p)) });
+    this.changed();
+  }
+
+  removePending(id: string, clientId: string): void {
+    this.setThread(id, { pending: this.thread(id).pending.filter((p) => p.clientId !== clientId) });
+    this.changed();
+  }
+
+  /** The server's answer to a send/edit/delete, applied like an event so the UI need not wait. */
+  applyMessage(m: Message, isNew: boolean): void {
+    const t = this.thread(m.conversationId);
+    // A live message beyond a hole (missed events): fetch what is in between.
+    if (isNew && t.loaded && m.seq > lastSeq(t.messages) + 1) void this.catchUpThread(m.conversationId).catch(() => undefined);
+    this.setThread(m.conversationId, { messages: t.loaded || t.messages.length ? mergeBySeq(t.messages, [m]) : t.messages });
+    const conv = this.conversations.get(m.conversationId);
+    if (conv) {
+      const isLast = m.seq >= conv.lastSeq;
+      const grew = isNew && m.seq > conv.lastSeq;
+      const next: Conversation = { ...conv };
+      if (isLast) Object.assign(next, { lastSeq: m.seq, lastMessage: m, lastActivityAt: grew ? m.createdAt : conv.lastActivityAt });
+      if (grew && m.senderId !== this.meId) next.unreadCount = conv.unreadCount + 1;
+      if (grew && m.senderId === this.meId) Object.assign(next, { lastReadSeq: m.seq, unreadCount: 0 });
+      this.conversations.set(conv.id, next);
+    }
+    if (isNew) this.typing.get(m.conversationId)?.delete(m.senderId);
+    this.changed();
+  }
+
+  /** Moves my read cursor locally (the server confirms with a `read` event). */
+  markReadLocal(id: string, seq: number): void {
+    const conv = this.conversations.get(id);
+    if (!conv || seq <= conv.lastReadSeq) return;
+    this.conversations.set(id, { ...conv, lastReadSeq: seq, unreadCount: this.unreadAfter(id, conv, seq) });
+    this.changed();
+  }
+
+  private unreadAfter(id: string, conv: Conversation, seq: number): number {
+    if (seq >= conv.lastSeq) return 0;
+    const t = this.thread(id);
+    if (t.loaded && firstSeq(t.messages) <= seq + 1) {
+      return t.messages.filter((m) => m.seq > seq && m.senderId !== this.meId && !m.deletedAt).length;
+    }
+    return Math.min(conv.unreadCount, conv.lastSeq - seq);
+  }
+
+  typingUsers(id: string): string[] {
+    const map = this.typing.get(id);
+    if (!map) return [];
+    const now = this.now();
+    return [...map.entries()].filter(([, until]) => until > now).map(([uid]) => uid);
+  }
+
+  applyEvent(ev: ServerEvent): void {
+    switch (ev.type) {
+      case 'message.created':
+        this.applyMessage(ev.message, true);
+        return;
+      case 'message.updated':
+      case 'message.deleted':
+        this.applyMessage(ev.message, false);
+        return;
+      case 'conversation.created':
+      case 'conversation.updated':
+        this.upsertConversation(ev.conversation);
+        return;
+      case 'read': {
+        if (ev.userId === this.meId) {
+          const conv = this.conversations.get(ev.conversationId);
+          if (conv && ev.seq >= conv.lastReadSeq) {
+            this.conversations.set(conv.id, { ...conv, lastReadSeq: ev.seq, unreadCount: this.unreadAfter(conv.id, conv, ev.seq) });
+          }
+        } else {
+          const map = this.peerRead.get(ev.conversationId) ?? new Map<string, number>();
+          map.set(ev.userId, Math.max(map.get(ev.userId) ?? 0, ev.seq));
+          this.peerRead.set(ev.conversationId, map);
+        }
+        this.changed();
+        return;
+      }
+      case 'typing': {
+        if (ev.userId === this.meId) return;
+        const map = this.typing.get(ev.conversationId) ?? new Map<string, number>();
+        const ms = Math.max(0, Math.min(ev.expiresInMs, 30_000));
+        map.set(ev.userId, this.now() + ms);
+        this.typing.set(ev.conversationId, map);
+        this.changed();
+        // Re-render when the indicator runs out.
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.changed();
+        }, ms + 50);
+        this.timers.add(timer);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The highest seq of mine the other members have all read (for the "Seen" marker). */
+  seenByOthers(id: string): number {
+    const map = this.peerRead.get(id);
+    if (!map || map.size === 0) return 0;
+    return Math.min(...map.values());
+  }
+}
