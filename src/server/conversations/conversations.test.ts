@@ -46,10 +46,10 @@ describeEachDb('direct chats', (t) => {
     expect(rows).toHaveLength(1);
   });
 
-  it('refuses a chat with yourself, an unknown email and bad input', async () => {
+  // An email with no account makes a pending chat: the external domain's tests cover that.
+  it('refuses a chat with yourself and bad input', async () => {
     const ann = await makeUser(t());
     await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: ann.email.toUpperCase() } }), 400, 'invalid_request');
-    await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: `nobody-${Date.now()}@nowhere.example` } }), 404, 'not_found');
     await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: 'not an email' } }), 400, 'invalid_request');
     await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: 42 } as never }), 400, 'invalid_request');
     await expectApiError(t().anon().call(api.conversations.startDirect, { body: { email: ann.email } }), 401, 'unauthenticated');
@@ -151,7 +151,7 @@ describeEachDb('group chats', (t) => {
     const conv = await ann.api.call(api.conversations.create, { body: { title: 'Ops', memberIds: [bob.user.id] } });
     // Not a member yet: the chat does not exist for them.
     await expectApiError(carl.api.call(api.conversations.get, { params: { id: conv.id } }), 404, 'not_found');
-    await expectApiError(carl.api.call(api.messages.list, { params: { id: conv.id } }), 404, 'not_found');
+    await expectApiError(carl.api.call(api.messages.list, { params: { id: conv.id }, query: {} }), 404, 'not_found');
     await expectApiError(carl.api.call(api.conversations.addMembers, { params: { id: conv.id }, body: { userIds: [carl.user.id] } }), 404, 'not_found');
 
     const rec = recordEvents(t());
@@ -167,7 +167,7 @@ describeEachDb('group chats', (t) => {
     const removedEvent = rec.to(dora.user.id).find((e) => e.type === 'conversation.updated');
     expect(removedEvent).toBeDefined();
     rec.stop();
-    const list = await dora.api.call(api.conversations.list);
+    const list = await dora.api.call(api.conversations.list, { query: {} });
     expect(list.items.map((c) => c.id)).not.toContain(conv.id);
     // Removing someone who is not a member is a 404.
     await expectApiError(carl.api.call(api.conversations.removeMember, { params: { id: conv.id, userId: dora.user.id } }), 404, 'not_found');
