@@ -227,4 +227,19 @@ describeEachDb('org admin: users', (t) => {
       code: 'invalid_request',
     });
   });
+
+  it('keeps one active admin when two admins remove each other at the same moment', async () => {
+    for (let round = 0; round < 3; round++) {
+      const org = await makeOrg(t().ctx);
+      const a = await makeUser(t(), { org, role: 'admin' });
+      const b = await makeUser(t(), { org, role: 'admin' });
+      const results = await Promise.allSettled([
+        a.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: b.user.id } }),
+        b.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: a.user.id } }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const admins = await t().ctx.db.selectFrom('users').select('id').where('org_id', '=', org.id).where('role', '=', 'admin').where('status', '=', 'active').execute();
+      expect(admins).toHaveLength(1);
+    }
+  });
 });
