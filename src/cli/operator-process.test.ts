@@ -9,7 +9,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 /** The real `parley` process, as the operator runs it on the server machine. */
 function parley(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // Only the flags given here may choose the database.
-  const env = { ...process.env, PARLEY_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PARLEY_LOG_LEVEL: 'warn' };
   delete env.PARLEY_DATABASE_URL;
   delete env.PARLEY_DATA_DIR;
   return new Promise((resolve) => {
