@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { doBindPendingChats } from '../external/pending.js';
 
 /**
  * Runs once a person's email address has just become verified (sign-up verification, or the
@@ -9,6 +10,6 @@ import type { AppContext } from '../context.js';
  * than once for one user, and a failure here must not undo the verification that already
  * committed, so callers log errors from it instead of failing the request.
  */
-export async function afterUserVerified(_ctx: AppContext, _userId: string): Promise<void> {
-  // Pending chats bound to this email become live: the conversations domain adds its call here.
+export async function afterUserVerified(ctx: AppContext, userId: string): Promise<void> {
+  await doBindPendingChats(ctx, userId);
 }

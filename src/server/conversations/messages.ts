@@ -19,8 +19,8 @@ import { messageWriter, type SendResult } from './writer.js';
  * The one check before anything is written into a conversation (send, edit): its state and the
  * cross-org rules, which live in `external/rules.ts`.
  */
-export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg): Promise<void> {
-  const d = await decideSend(ctx, conv, sender);
+export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg, hasFiles = false): Promise<void> {
+  const d = await decideSend(ctx, conv, sender, { hasFiles });
   if (d.allowed) return;
   if (d.reason) throw policyRefused(d.reason, d.message);
   throw conflict('conversation_not_live', d.message);
@@ -57,7 +57,7 @@ export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: 
   checkSendRate(ctx, sender.id);
   const fileIds = [...new Set(input.fileIds ?? [])];
   const body = checkBody(input.body, fileIds.length > 0);
-  await checkCanSend(ctx, conv, sender);
+  await checkCanSend(ctx, conv, sender, fileIds.length > 0);
   await checkAttachments(ctx, conv, sender, fileIds);
   return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
 }

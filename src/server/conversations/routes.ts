@@ -24,7 +24,7 @@ export function registerConversationsRoutes(router: Router, ctx: AppContext, _ap
   const m = api.messages;
 
   router.add(c.startDirect, async ({ auth, body, reply }) => {
-    const r = await doStartDirectChat(ctx, auth.user, body.email);
+    const r = await doStartDirectChat(ctx, auth.user, body.email, body.invite ?? false);
     return answer(reply, r.created ? 201 : 200, r.conversation);
   });
 

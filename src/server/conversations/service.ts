@@ -3,8 +3,11 @@ import { findLiveUserByEmail, type UserWithOrg } from '../accounts/store.js';
 import { normalizeEmail } from '../accounts/tokens.js';
 import type { AppContext, Executor } from '../context.js';
 import { isUniqueViolation, newId, nowIso } from '../db/util.js';
+import { doRecordDirectChatStarted } from '../external/journal.js';
+import { applyConversationRules, applyConversationRulesAll } from '../external/present.js';
+import { doStartPendingChat } from '../external/pending.js';
 import { decideDirectChat } from '../external/rules.js';
-import { AppError, badRequest, notFound, policyRefused } from '../http/errors.js';
+import { AppError, badRequest, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { loadConversationViews, presentForEveryone, type Viewer } from './present.js';
 import { directKey, findOpenDirectChat, getConversationRow, insertConversation, listMemberConversations, type ConversationRow, type ListCursor } from './store.js';
@@ -19,7 +22,8 @@ export function viewerOf(user: Pick<UserWithOrg, 'id' | 'org_id'>): Viewer {
 export async function getConversationFor(ctx: AppContext, viewer: Viewer, conversationId: string, db: Executor = ctx.db): Promise<Conversation> {
   const row = await checkMembership(db, conversationId, viewer.userId);
   const [view] = await loadConversationViews(db, viewer, [row]);
-  return view!;
+  // The cross-org rules of this moment (read-only states, labels) are applied at read time.
+  return applyConversationRules(ctx, viewer.userId, view!);
 }
 
 /**
@@ -38,7 +42,7 @@ export async function publishConversation(
   for (const v of views) {
     // With `onlyTo`, the people in it get `type` and the others `otherType` (when given).
     const t = !opts.onlyTo || opts.onlyTo.has(v.userId) ? type : opts.otherType;
-    if (t) ctx.events.publish([v.userId], { type: t, conversation: v.conversation });
+    if (t) ctx.events.publish([v.userId], { type: t, conversation: await applyConversationRules(ctx, v.userId, v.conversation) });
   }
 }
 
@@ -62,7 +66,7 @@ export async function listConversationsFor(ctx: AppContext, viewer: Viewer, q: {
   const cursor = q.cursor ? decodeCursor(q.cursor) : null;
   const rows = await listMemberConversations(ctx.db, viewer.userId, cursor, limit + 1);
   const page = rows.slice(0, limit);
-  const items = await loadConversationViews(ctx.db, viewer, page);
+  const items = await applyConversationRulesAll(ctx, viewer.userId, await loadConversationViews(ctx.db, viewer, page));
   const last = page[page.length - 1];
   return rows.length > limit && last ? { items, next: encodeCursor({ at: last.last_activity_at, id: last.id }) } : { items };
 }
@@ -108,7 +112,7 @@ export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWit
       insertConversation(trx, row, [
         { userId: sender.id, lastReadSeq: 0 },
         { userId: recipient.id, lastReadSeq: 0 },
-      ]),
+      ]).then(() => doRecordDirectChatStarted(trx, { conversationId: row.id, state: row.state, sender, recipient })),
     );
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -121,11 +125,11 @@ export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWit
 }
 
 /** "Start communicating" by email (POST /conversations/direct). */
-export async function doStartDirectChat(ctx: AppContext, sender: UserWithOrg, email: string): Promise<StartResult> {
+export async function doStartDirectChat(ctx: AppContext, sender: UserWithOrg, email: string, invite = false): Promise<StartResult> {
   const emailNorm = normalizeEmail(email);
   if (emailNorm === sender.email_norm) throw badRequest('You cannot start a chat with yourself');
   const recipient = await findLiveUserByEmail(ctx.db, emailNorm);
-  // Chats with addresses that have no account yet (pending chats) come with invitations.
-  if (!recipient) throw notFound('A person with that email address');
+  // An address with no account yet gets a pending chat (and, if asked, an invitation mail).
+  if (!recipient) return doStartPendingChat(ctx, sender, email.trim(), emailNorm, invite);
   return doStartDirectChatWithUser(ctx, sender, recipient);
 }

@@ -1,6 +1,5 @@
 import type { AppContext } from '../context.js';
-import { presentForEveryone } from '../conversations/present.js';
-import { getConversationRow } from '../conversations/store.js';
+import { publishConversation } from '../conversations/service.js';
 
 /** Past this many chats, members see the new state on their next read instead of by event. */
 const MAX_NOTIFIED = 5000;
@@ -40,11 +39,5 @@ async function notify(ctx: AppContext, scope: { orgId: string }): Promise<void> 
     )
     .limit(MAX_NOTIFIED)
     .execute();
-  for (const { id } of rows) {
-    const row = await getConversationRow(ctx.db, id);
-    if (!row) continue;
-    for (const { userId, conversation } of await presentForEveryone(ctx.db, row)) {
-      ctx.events.publish([userId], { type: 'conversation.updated', conversation });
-    }
-  }
+  for (const { id } of rows) await publishConversation(ctx, id, 'conversation.updated');
 }

@@ -1,6 +1,7 @@
 import type { ConversationState } from '../../shared/api/shapes.js';
 import type { PolicyReason } from '../../shared/errors.js';
 import type { AppContext, Executor } from '../context.js';
+import { directKey } from '../conversations/store.js';
 import type { ConversationsTable } from '../db/schema.js';
 import { Facts } from './facts.js';
 import { decidePair, decidePending, emailDomainOf, MESSAGES, REQUEST_MESSAGE_LIMIT, type PersonFacts, type Verdict } from './verdict.js';
@@ -51,7 +52,20 @@ async function pendingVerdict(ctx: AppContext, facts: Facts, sender: PersonRow, 
 export async function decideDirectChat(ctx: AppContext, sender: PersonRow, recipient: PersonRow, facts = new Facts(ctx.db)): Promise<DirectChatDecision> {
   const v = await pairVerdict(ctx, facts, sender, recipient);
   if (!v.allowed) return refusal(v);
+  // A declined request stays declined: starting over would get round the recipient's answer.
+  if (v.external && (await hasDeclinedRequest(facts.db, sender.id, recipient.id))) return { allowed: false, message: MESSAGES.declined };
   return { allowed: true, state: v.needsAcceptance ? 'request' : 'live', external: v.external };
+}
+
+async function hasDeclinedRequest(db: Executor, senderId: string, recipientId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('direct_key', '=', directKey(senderId, recipientId))
+    .where('state', '=', 'declined')
+    .where('created_by', '=', senderId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** May `sender` start a pending chat with an email that has no active user (and invite them)? */

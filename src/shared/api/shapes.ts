@@ -60,6 +60,8 @@ export const Participant = z.object({
   pending: z.boolean(),
   /** `active | deactivated | deleted`, or null for a pending invitee. */
   status: UserStatus.nullable(),
+  /** How to show the person: "Former member of Acme", "External · Acme", "Invited · not on Parley yet". */
+  label: z.string().optional(),
 });
 export type Participant = z.infer<typeof Participant>;
 
