@@ -3,7 +3,7 @@ import type { Me } from '../../src/shared/api/auth.js';
 import { ApiError } from '../../src/shared/client.js';
 import { AuthPages, isPublicPath } from './components/auth/AuthPages.js';
 import { Shell } from './components/Shell.js';
-import { client, routes } from './lib/client.js';
+import { api, client } from './lib/client.js';
 import { errorText } from './lib/reasons.js';
 import { navigate, useLocation } from './lib/router.js';
 import { SessionContext, type Session } from './session.js';
@@ -16,7 +16,7 @@ export function App() {
 
   const refresh = useCallback(async () => {
     try {
-      const me = await client.call(routes.auth.me);
+      const me = await client.call(api.auth.me);
       setState({ kind: 'in', me });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setState({ kind: 'anon' });
@@ -30,7 +30,7 @@ export function App() {
 
   const signOut = useCallback(async () => {
     try {
-      await client.call(routes.auth.logout);
+      await client.call(api.auth.logout);
     } catch {
       // Signed out locally whatever the server says; the cookie may already be gone.
     }

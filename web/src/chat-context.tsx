@@ -1,11 +1,11 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { ChatStore } from './lib/chat-store.js';
-import type { RealtimeStatus } from './lib/realtime.js';
-import type { TypingThrottle } from './lib/typing.js';
+import type { RealtimeStatus } from '../../src/shared/realtime-client.js';
 
 export interface Chats {
   store: ChatStore;
-  typing: TypingThrottle;
+  /** Tells the others I am typing (the realtime client sends at most one every 2 s). */
+  sendTyping(conversationId: string): void;
   status: RealtimeStatus;
   /** Opens (or starts) the direct chat with an email and shows it. */
   openByEmail(email: string, invite?: boolean): Promise<void>;

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useChats } from '../chat-context.js';
-import { client, routes } from '../lib/client.js';
-import type { Person } from '../lib/pending-routes.js';
+import { api, client } from '../lib/client.js';
+import type { DirectoryEntry } from '../../../src/shared/api/directory.js';
 import { errorText, reasonText } from '../lib/reasons.js';
 import { debounce, isFullEmail } from '../lib/search.js';
 import { Avatar } from './Avatar.js';
@@ -11,7 +11,7 @@ import { Modal } from './Modal.js';
 type Lookup =
   | { kind: 'idle' }
   | { kind: 'looking'; email: string }
-  | { kind: 'found'; email: string; person: Person }
+  | { kind: 'found'; email: string; person: DirectoryEntry }
   | { kind: 'nobody'; email: string; canInvite: boolean; refusal?: string }
   | { kind: 'failed'; email: string; message: string };
 
@@ -29,12 +29,12 @@ export function NewChatDialog({ initial, onClose }: { initial: string; onClose: 
       debounce((q: string) => {
         const mine = ++seq.current;
         setLookup({ kind: 'looking', email: q });
-        client.call(routes.directory.search, { query: { q } }).then(
+        client.call(api.directory.search, { query: { q } }).then(
           (res) => {
             if (mine !== seq.current) return;
             const person = res.items.find((p) => p.email.toLowerCase() === q.toLowerCase());
             if (person) setLookup({ kind: 'found', email: q, person });
-            else setLookup({ kind: 'nobody', email: q, canInvite: res.canInvite !== false, ...(res.reason ? { refusal: reasonText(res.reason, res.message) } : {}) });
+            else setLookup({ kind: 'nobody', email: q, canInvite: res.canInvite !== false, ...(res.invite && !res.invite.allowed ? { refusal: reasonText(res.invite.reason, res.invite.message) } : {}) });
           },
           (err: unknown) => mine === seq.current && setLookup({ kind: 'failed', email: q, message: errorText(err) }),
         );
@@ -86,7 +86,7 @@ export function NewChatDialog({ initial, onClose }: { initial: string; onClose: 
           {current?.kind === 'looking' && <p className="muted">Looking up {q}…</p>}
           {current?.kind === 'found' && (
             <div className="person-card">
-              <Avatar id={current.person.id} name={current.person.displayName} size={44} />
+              <Avatar id={current.person.userId} name={current.person.displayName} size={44} />
               <div>
                 <strong>{current.person.displayName}</strong>
                 <div className="muted">{current.person.email}</div>
@@ -94,6 +94,7 @@ export function NewChatDialog({ initial, onClose }: { initial: string; onClose: 
                   {current.person.orgName}
                   {current.person.external && <span className="badge badge-external">External</span>}
                 </div>
+                {!current.person.canMessage.allowed && <p className="error-note">{reasonText(current.person.canMessage.reason, current.person.canMessage.message)}</p>}
               </div>
             </div>
           )}

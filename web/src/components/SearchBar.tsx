@@ -1,8 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useChats } from '../chat-context.js';
-import { client, routes } from '../lib/client.js';
+import { api, client } from '../lib/client.js';
 import { conversationTitle } from '../lib/conversations.js';
-import type { Person } from '../lib/pending-routes.js';
+import type { DirectoryEntry } from '../../../src/shared/api/directory.js';
 import { errorText } from '../lib/reasons.js';
 import { chatPath, navigate } from '../lib/router.js';
 import { debounce, isFullEmail, moveActive, shouldSearch } from '../lib/search.js';
@@ -11,7 +11,7 @@ import { Avatar } from './Avatar.js';
 
 type Result =
   | { kind: 'chat'; key: string; id: string; title: string }
-  | { kind: 'person'; key: string; person: Person }
+  | { kind: 'person'; key: string; person: DirectoryEntry }
   | { kind: 'invite'; key: string; email: string; canInvite: boolean };
 
 /**
@@ -23,7 +23,7 @@ export function SearchBar() {
   const { store, openByEmail, openNewChat } = useChats();
   const [q, setQ] = useState('');
   const [open, setOpen] = useState(false);
-  const [people, setPeople] = useState<{ q: string; items: Person[]; notRegistered: boolean; canInvite: boolean } | null>(null);
+  const [people, setPeople] = useState<{ q: string; items: DirectoryEntry[]; notRegistered: boolean; canInvite: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [active, setActive] = useState(-1);
   const seq = useRef(0);
@@ -34,7 +34,7 @@ export function SearchBar() {
     () =>
       debounce((text: string) => {
         const mine = ++seq.current;
-        client.call(routes.directory.search, { query: { q: text } }).then(
+        client.call(api.directory.search, { query: { q: text } }).then(
           (res) => {
             if (mine !== seq.current) return;
             setError(null);
@@ -75,7 +75,7 @@ export function SearchBar() {
     }
   }
   if (people && people.q === trimmed) {
-    for (const p of people.items) results.push({ kind: 'person', key: `p-${p.id}`, person: p });
+    for (const p of people.items) results.push({ kind: 'person', key: `p-${p.userId}`, person: p });
     if (people.notRegistered && isFullEmail(trimmed)) results.push({ kind: 'invite', key: `i-${trimmed}`, email: trimmed, canInvite: people.canInvite });
   }
 
@@ -168,7 +168,7 @@ export function SearchBar() {
               )}
               {r.kind === 'person' && (
                 <>
-                  <Avatar id={r.person.id} name={r.person.displayName} size={28} />
+                  <Avatar id={r.person.userId} name={r.person.displayName} size={28} />
                   <span className="res-main">
                     {r.person.displayName}
                     <small>{r.person.email}</small>

@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { RealtimeClient, type RealtimeStatus, type WebSocketConstructor } from '../../../src/shared/realtime-client.js';
 import { ChatsContext, type Chats } from '../chat-context.js';
 import { chatApi, startDirect } from '../lib/chat-api.js';
+import { client } from '../lib/client.js';
 import { ChatStore } from '../lib/chat-store.js';
 import { totalUnread } from '../lib/conversations.js';
-import { eventsUrl, RealtimeConnection, type RealtimeStatus } from '../lib/realtime.js';
 import { chatIdOf, chatPath, navigate, onLinkClick, type Loc } from '../lib/router.js';
-import { TypingThrottle } from '../lib/typing.js';
 import { useSession } from '../session.js';
 import { AdminPage } from './admin/AdminPage.js';
 import { Avatar } from './Avatar.js';
@@ -32,31 +32,37 @@ function NavLink({ to, label, icon, active, badge }: { to: string; label: string
 }
 
 export function Shell({ loc }: { loc: Loc }) {
-  const { me, signOut } = useSession();
+  const { me, signOut, refresh } = useSession();
   const [status, setStatus] = useState<RealtimeStatus>('connecting');
   const [newChat, setNewChat] = useState<{ open: boolean; prefill: string }>({ open: false, prefill: '' });
   const store = useMemo(() => new ChatStore(me.user.id, chatApi), [me.user.id]);
-  const rt = useMemo(
-    () =>
-      new RealtimeConnection({
-        url: eventsUrl(window.location),
-        onEvent: (ev) => store.applyEvent(ev),
-        onOpen: (reconnected) => {
-          if (reconnected) void store.catchUp().catch(() => undefined);
-        },
-        onStatus: setStatus,
-        // 4401: the server closed the socket because the session ended.
-        stopCodes: [4401, 4403],
-      }),
-    [store],
-  );
-  const typing = useMemo(() => new TypingThrottle((conversationId) => rt.send({ type: 'typing', conversationId })), [rt]);
+  const rt = useMemo(() => {
+    let opened = false;
+    // The shared realtime client (cookie-authenticated here) delivers messages in seq order and
+    // fills gaps after a reconnect; the chat list is reloaded then for states that changed.
+    return new RealtimeClient({
+      api: client,
+      WebSocket: window.WebSocket as unknown as WebSocketConstructor,
+      syncConversations: true,
+      onEvent: (ev) => store.applyEvent(ev),
+      onStatus: (s) => {
+        setStatus(s);
+        if (s === 'open') {
+          if (opened) void store.loadConversations().catch(() => undefined);
+          opened = true;
+        }
+        // Signed out elsewhere (logout, deactivation): back to the sign-in page.
+        if (s === 'ended') void refresh();
+      },
+    });
+  }, [store, refresh]);
+  const sendTyping = useCallback((conversationId: string) => void rt.typing(conversationId), [rt]);
 
   useEffect(() => {
-    rt.start();
+    rt.connect();
     void store.loadConversations().catch(() => undefined);
     return () => {
-      rt.stop();
+      rt.close();
       store.dispose();
     };
   }, [rt, store]);
@@ -70,7 +76,7 @@ export function Shell({ loc }: { loc: Loc }) {
     [store],
   );
   const openNewChat = useCallback((prefill = '') => setNewChat({ open: true, prefill }), []);
-  const chats = useMemo<Chats>(() => ({ store, typing, status, openByEmail, openNewChat }), [store, typing, status, openByEmail, openNewChat]);
+  const chats = useMemo<Chats>(() => ({ store, sendTyping, status, openByEmail, openNewChat }), [store, sendTyping, status, openByEmail, openNewChat]);
 
   const [unread, setUnread] = useState(0);
   useEffect(() => store.subscribe(() => setUnread(totalUnread(store.conversations.values()))), [store]);
@@ -104,9 +110,9 @@ export function Shell({ loc }: { loc: Loc }) {
             <button className="btn primary new-chat-btn" onClick={() => openNewChat()}>
               <span aria-hidden="true">＋</span> New chat
             </button>
-            {status !== 'open' && (
+            {status !== 'open' && status !== 'closed' && (
               <span className={`conn conn-${status}`} role="status">
-                {status === 'connecting' ? 'Connecting…' : 'Offline — reconnecting'}
+                {status === 'connecting' ? 'Connecting…' : status === 'ended' ? 'Signed out' : 'Offline — reconnecting'}
               </span>
             )}
           </header>

@@ -1,37 +1,43 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useChats } from '../chat-context.js';
-import { client, routes } from '../lib/client.js';
+import { api, client } from '../lib/client.js';
 import { formatTime } from '../lib/format.js';
-import type { ActivityItem } from '../lib/pending-routes.js';
+import type { ActivityEntry } from '../../../src/shared/api/activity.js';
 import { errorText } from '../lib/reasons.js';
 import { useSession } from '../session.js';
 import { Avatar } from './Avatar.js';
 import { ErrorNote } from './Field.js';
 
-const KIND_LABEL: Record<string, string> = {
-  chat: 'Chat',
-  message: 'Chat',
-  invitation: 'Invitation',
-  invite: 'Invitation',
-  request: 'Message request',
-  message_request: 'Message request',
-  call: 'Call',
-};
+/** The badge of the entry's person, labelled like a chat participant (design.md rule 5). */
+function personBadge(p: ActivityEntry['person']) {
+  if (p.deleted) return <span className="badge badge-former">{p.label ?? (p.orgName ? `Former member of ${p.orgName}` : 'Former member')}</span>;
+  if (p.pending) return <span className="badge badge-pending">Pending invite</span>;
+  if (p.external) return <span className="badge badge-external">External{p.orgName ? ` · ${p.orgName}` : ''}</span>;
+  return null;
+}
 
-export function kindLabel(kind: string): string {
-  return KIND_LABEL[kind] ?? kind.replace(/[._]/g, ' ');
+export function entryLabel(it: Pick<ActivityEntry, 'kind' | 'status' | 'state'>): string {
+  if (it.kind === 'invitation') return it.status === 'accepted' ? 'Invitation accepted' : 'Invitation sent';
+  if (it.kind === 'request') {
+    if (it.status === 'accepted') return 'Request accepted';
+    if (it.status === 'declined') return 'Request declined';
+    if (it.status === 'blocked') return 'Blocked';
+    return 'Message request';
+  }
+  if (it.state === 'readonly') return 'Read-only chat';
+  return 'Chat';
 }
 
 /** Today: recent chats, invitations and requests; each entry is a way back to that person. */
 export function Today() {
   const { me } = useSession();
   const { openByEmail, openNewChat, store } = useChats();
-  const [items, setItems] = useState<ActivityItem[] | null>(null);
+  const [items, setItems] = useState<ActivityEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
-      setItems((await client.call(routes.activity.list)).items);
+      setItems((await client.call(api.activity.feed, { query: { limit: 50 } })).items);
       setError(null);
     } catch (err) {
       setError(errorText(err));
@@ -75,27 +81,28 @@ export function Today() {
       )}
       <ul className="feed">
         {items?.map((it) => {
-          const who = it.displayName || it.email || 'Someone';
+          const p = it.person;
+          const who = p.pending ? p.email : p.displayName || p.email;
+          const email = it.actions.message.email;
           return (
-            <li key={it.id} className="feed-item">
-              <Avatar id={it.email ?? it.id} name={who} />
+            <li key={it.id} className="feed-item" data-testid="activity-item">
+              <Avatar id={p.userId ?? p.email} name={who} />
               <div className="feed-main">
                 <div className="feed-line">
                   <strong>{who}</strong>
-                  {it.external && <span className="badge badge-external">External{it.orgName ? ` · ${it.orgName}` : ''}</span>}
-                  <span className={`badge badge-kind kind-${it.kind}`}>{kindLabel(it.kind)}</span>
+                  {personBadge(p)}
+                  <span className={`badge badge-kind kind-${it.kind}`}>{entryLabel(it)}</span>
+                  {it.unreadCount ? <span className="count">{it.unreadCount}</span> : null}
                 </div>
-                {it.summary && <div className="feed-summary">{it.summary}</div>}
-                {it.email && it.displayName && <div className="muted small">{it.email}</div>}
+                {it.preview && <div className="feed-summary">{it.preview}</div>}
+                {!p.pending && <div className="muted small">{p.email}</div>}
               </div>
               <time className="muted small" dateTime={it.at}>
                 {formatTime(it.at)}
               </time>
-              {it.email && (
-                <button className="btn small" onClick={() => void message(it.email!)} aria-label={`Message ${who}`}>
-                  Message
-                </button>
-              )}
+              <button className="btn small" onClick={() => void message(email)} aria-label={`Message ${who}`}>
+                Message
+              </button>
             </li>
           );
         })}

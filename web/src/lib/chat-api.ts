@@ -1,6 +1,6 @@
 import type { Conversation } from '../../../src/shared/api/shapes.js';
 import type { ChatApi } from './chat-store.js';
-import { client, routes } from './client.js';
+import { api, client } from './client.js';
 
 /** The store's view of the server, through the typed client. */
 export const chatApi: ChatApi = {
@@ -9,7 +9,7 @@ export const chatApi: ChatApi = {
     let cursor: string | undefined;
     // A few pages cover any realistic list; older chats are reached by search.
     for (let i = 0; i < 10; i++) {
-      const page = await client.call(routes.conversations.list, cursor ? ({ query: { cursor } } as never) : {});
+      const page = await client.call(api.conversations.list, { query: cursor ? { cursor, limit: 100 } : { limit: 100 } });
       out.push(...page.items);
       cursor = page.next;
       if (!cursor) break;
@@ -17,15 +17,14 @@ export const chatApi: ChatApi = {
     return out;
   },
   async getConversation(id) {
-    return (await client.call(routes.conversations.get, { params: { id } })).conversation;
+    return client.call(api.conversations.get, { params: { id } });
   },
   async messages(id, q) {
-    return (await client.call(routes.conversations.messages, { params: { id }, query: q })).items;
+    return (await client.call(api.messages.list, { params: { id }, query: q })).items;
   },
 };
 
 /** "Start communicating": the live chat with that email, or a new one (design.md rule 3). */
 export async function startDirect(email: string, invite = false): Promise<Conversation> {
-  const res = await client.call(routes.conversations.startDirect, { body: invite ? { email, invite: true } : { email } });
-  return res.conversation;
+  return client.call(api.conversations.startDirect, { body: invite ? { email, invite: true } : { email } });
 }

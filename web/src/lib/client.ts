@@ -1,6 +1,6 @@
-import { api } from '../../../src/shared/api/index.js';
 import { ParleyClient } from '../../../src/shared/client.js';
-import * as pending from './pending-routes.js';
+
+export { api } from '../../../src/shared/api/index.js';
 
 declare const __PARLEY_VERSION__: string;
 
@@ -9,13 +9,3 @@ export const WEB_VERSION = typeof __PARLEY_VERSION__ === 'string' ? __PARLEY_VER
 
 /** Same-origin client; the httpOnly session cookie authenticates every call. */
 export const client = new ParleyClient({ baseUrl: '', credentials: 'include', clientName: `web/${WEB_VERSION}` });
-
-/** Every route the web client calls, from the shared contract (see pending-routes.ts for gaps). */
-export const routes = {
-  auth: api.auth,
-  orgs: api.orgs,
-  conversations: pending.conversations,
-  directory: pending.directory,
-  activity: pending.activity,
-  external: pending.external,
-};

@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatSize, initials, isImage } from './format.js';
-import { backoffMs, eventsUrl, parseServerEvent } from './realtime.js';
 import { isFullEmail, moveActive, shouldSearch } from './search.js';
-import { TypingThrottle } from './typing.js';
 import { fileOfAnswer, fileUrl, uploadUrl } from './upload.js';
-
-describe('TypingThrottle', () => {
-  it('sends at most once every two seconds per chat', () => {
-    let now = 0;
-    const sent: string[] = [];
-    const t = new TypingThrottle((id) => sent.push(id), 2000, () => now);
-    for (let i = 0; i < 50; i++) {
-      t.typed('a');
-      now += 100;
-    }
-    // 0, 2000, 4000 within 5 s of typing.
-    expect(sent).toEqual(['a', 'a', 'a']);
-    t.typed('b');
-    expect(sent).toEqual(['a', 'a', 'a', 'b']);
-    t.reset('b');
-    t.typed('b');
-    expect(sent.filter((s) => s === 'b')).toHaveLength(2);
-  });
-});
 
 describe('search helpers', () => {
   it('recognises full emails only', () => {
@@ -39,26 +18,6 @@ describe('search helpers', () => {
     expect(moveActive(0, 3, 'ArrowUp')).toBe(2);
     expect(moveActive(-1, 3, 'ArrowUp')).toBe(2);
     expect(moveActive(0, 0, 'ArrowDown')).toBe(-1);
-  });
-});
-
-describe('realtime helpers', () => {
-  it('backs off with a cap', () => {
-    expect(backoffMs(0, () => 0)).toBe(250);
-    expect(backoffMs(0, () => 1)).toBe(500);
-    expect(backoffMs(30, () => 1)).toBe(15_000);
-  });
-
-  it('builds the events URL for the page origin', () => {
-    expect(eventsUrl({ protocol: 'https:', host: 'chat.example' })).toBe('wss://chat.example/api/v1/events');
-    expect(eventsUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/api/v1/events');
-  });
-
-  it('ignores frames that are not events', () => {
-    expect(parseServerEvent('not json')).toBeNull();
-    expect(parseServerEvent('{"no":"type"}')).toBeNull();
-    expect(parseServerEvent(new ArrayBuffer(2))).toBeNull();
-    expect(parseServerEvent('{"type":"typing","conversationId":"c","userId":"u","expiresInMs":3000}')).toMatchObject({ type: 'typing' });
   });
 });
 

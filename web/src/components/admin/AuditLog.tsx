@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AuditEntry } from '../../../../src/shared/api/orgs.js';
-import { client, routes } from '../../lib/client.js';
+import { api, client } from '../../lib/client.js';
 import { errorText } from '../../lib/reasons.js';
 import { ErrorNote } from '../Field.js';
 
@@ -25,7 +25,7 @@ export function AuditLog({ orgId }: { orgId: string }) {
   const load = useCallback(
     async (cursor?: string) => {
       try {
-        const page = await client.call(routes.orgs.audit, { params: { id: orgId }, query: { ...auditQuery(filters), ...(cursor ? { cursor } : {}) } });
+        const page = await client.call(api.orgs.audit, { params: { id: orgId }, query: { ...auditQuery(filters), ...(cursor ? { cursor } : {}) } });
         setEntries((cur) => (cursor && cur ? [...cur, ...page.items] : page.items));
         setNext(page.next);
         setError(null);

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { OrgPolicy } from '../../../../src/shared/api/shapes.js';
-import { client, routes } from '../../lib/client.js';
+import { api, client } from '../../lib/client.js';
 import { errorText } from '../../lib/reasons.js';
 import { useSession } from '../../session.js';
 import { ErrorNote } from '../Field.js';
@@ -28,7 +28,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
   };
 
   useEffect(() => {
-    client.call(routes.external.getSettings, { params: { id: orgId } }).then(
+    client.call(api.external.getSettings, { params: { id: orgId } }).then(
       (res) => apply(res.policy),
       (err: unknown) => setError(errorText(err)),
     );
@@ -47,7 +47,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
     setError(null);
     try {
       const body = { ...policy, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) };
-      const res = await client.call(routes.external.updateSettings, { params: { id: orgId }, body });
+      const res = await client.call(api.external.patchSettings, { params: { id: orgId }, body });
       apply(res.policy);
       setSaved(true);
       // Capabilities (shown elsewhere) follow the policy.

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { User } from '../../../../src/shared/api/shapes.js';
-import { client, routes } from '../../lib/client.js';
+import { api, client } from '../../lib/client.js';
 import { errorText } from '../../lib/reasons.js';
 import { useSession } from '../../session.js';
 import { ErrorNote, Field } from '../Field.js';
@@ -23,7 +23,7 @@ export function UsersAdmin({ orgId }: { orgId: string }) {
   const load = useCallback(
     async (cursor?: string) => {
       try {
-        const page = await client.call(routes.orgs.listUsers, { params: { id: orgId }, query: { ...(q.trim() ? { q: q.trim() } : {}), ...(cursor ? { cursor } : {}) } });
+        const page = await client.call(api.orgs.listUsers, { params: { id: orgId }, query: { ...(q.trim() ? { q: q.trim() } : {}), ...(cursor ? { cursor } : {}) } });
         setUsers((cur) => (cursor && cur ? [...cur, ...page.items] : page.items));
         setNext(page.next);
         setError(null);
@@ -44,7 +44,7 @@ export function UsersAdmin({ orgId }: { orgId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await client.call(routes.orgs.createUser, { params: { id: orgId }, body: { email, displayName: name } });
+      const res = await client.call(api.orgs.createUser, { params: { id: orgId }, body: { email, displayName: name } });
       setNotice(`${res.user.displayName} was added. We emailed ${res.user.email} a link to set a password.`);
       setEmail('');
       setName('');
@@ -61,7 +61,7 @@ export function UsersAdmin({ orgId }: { orgId: string }) {
     setError(null);
     try {
       const params = { id: orgId, uid: a.user.id };
-      const route = a.kind === 'deactivate' ? routes.orgs.deactivateUser : a.kind === 'reactivate' ? routes.orgs.reactivateUser : routes.orgs.deleteUser;
+      const route = a.kind === 'deactivate' ? api.orgs.deactivateUser : a.kind === 'reactivate' ? api.orgs.reactivateUser : api.orgs.deleteUser;
       const res = await client.call(route, { params });
       setNotice(a.kind === 'delete' ? `${a.user.displayName} was deleted.` : `${res.user.displayName} is now ${res.user.status}.`);
       await load();

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { LIMITS } from '../../../../src/shared/api/auth.js';
-import { client, routes } from '../../lib/client.js';
+import { api, client } from '../../lib/client.js';
 import { errorText } from '../../lib/reasons.js';
 import { navigate, onLinkClick, type Loc } from '../../lib/router.js';
 import { ErrorNote, Field } from '../Field.js';
@@ -58,7 +58,7 @@ function Login({ loc, onSignedIn }: { loc: Loc; onSignedIn: () => Promise<void> 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      await client.call(routes.auth.login, { body: { email, password } });
+      await client.call(api.auth.login, { body: { email, password } });
       const next = loc.params.get('next');
       await onSignedIn();
       navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/today', { replace: true });
@@ -92,7 +92,7 @@ function SignUp() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      await client.call(routes.auth.signup, { body: { email, password, displayName } });
+      await client.call(api.auth.signup, { body: { email, password, displayName } });
       setSentTo(email.trim());
     });
   };
@@ -151,7 +151,7 @@ function Verify({ loc, signedIn }: { loc: Loc; signedIn: boolean }) {
       setError('This link has no token. Open the link from the email again.');
       return;
     }
-    client.call(routes.auth.verify, { body: { token } }).then(
+    client.call(api.auth.verify, { body: { token } }).then(
       () => setState('done'),
       (err: unknown) => {
         setState('failed');
@@ -187,7 +187,7 @@ function ForgotPassword() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      await client.call(routes.auth.passwordReset, { body: { email } });
+      await client.call(api.auth.passwordReset, { body: { email } });
       setSent(true);
     });
   };
@@ -224,7 +224,7 @@ function ResetPassword({ loc }: { loc: Loc }) {
       return;
     }
     void run(async () => {
-      await client.call(routes.auth.passwordResetConfirm, { body: { token, password } });
+      await client.call(api.auth.passwordResetConfirm, { body: { token, password } });
       navigate('/login?reset=1', { replace: true });
     });
   };

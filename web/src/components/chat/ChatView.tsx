@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FileInfo, Message } from '../../../../src/shared/api/shapes.js';
 import { useChats } from '../../chat-context.js';
-import { client, routes } from '../../lib/client.js';
+import { api, client } from '../../lib/client.js';
 import { conversationBadges, conversationTitle, otherParticipant, writeBlock } from '../../lib/conversations.js';
 import { newClientId, type PendingMessage } from '../../lib/messages.js';
 import { errorText, reasonText } from '../../lib/reasons.js';
@@ -16,7 +16,7 @@ import { MessageList } from './MessageList.js';
 
 export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
-  const { store, typing } = useChats();
+  const { store, sendTyping } = useChats();
   const [error, setError] = useState<string | null>(null);
   const conv = store.conversations.get(id);
   const meId = me.user.id;
@@ -47,11 +47,11 @@ export function ChatView({ id }: { id: string }) {
 
   const deliver = (p: PendingMessage, files: FileInfo[]) => {
     client
-      .call(routes.conversations.send, { params: { id }, body: { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) } })
+      .call(api.messages.send, { params: { id }, body: { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) } })
       .then(
         (res) => {
           sentFiles.current.delete(p.clientId);
-          store.applyMessage(res.message, true);
+          store.applyMessage(res, true);
         },
         (err: unknown) => store.failPending(id, p.clientId, errorText(err)),
       );
@@ -60,7 +60,6 @@ export function ChatView({ id }: { id: string }) {
   const send = (body: string, files: FileInfo[]) => {
     const p: PendingMessage = { clientId: newClientId(), body, fileNames: files.map((f) => f.name), createdAt: new Date().toISOString() };
     sentFiles.current.set(p.clientId, files);
-    typing.reset(id);
     store.addPending(id, p);
     deliver(p, files);
   };
@@ -75,13 +74,11 @@ export function ChatView({ id }: { id: string }) {
   };
 
   const edit = async (m: Message, body: string) => {
-    const res = await client.call(routes.conversations.editMessage, { params: { id, messageId: m.id }, body: { body } });
-    store.applyMessage(res.message, false);
+    store.applyMessage(await client.call(api.messages.edit, { params: { id, messageId: m.id }, body: { body } }), false);
   };
 
   const remove = async (m: Message) => {
-    const res = await client.call(routes.conversations.deleteMessage, { params: { id, messageId: m.id } });
-    store.applyMessage(res.message, false);
+    store.applyMessage(await client.call(api.messages.remove, { params: { id, messageId: m.id } }), false);
   };
 
   // Read markers move at most a few times a second, and never for a request not yet accepted.
@@ -94,16 +91,16 @@ export function ChatView({ id }: { id: string }) {
       readTimer.current = null;
       const s = wantRead.current;
       store.markReadLocal(id, s);
-      client.call(routes.conversations.read, { params: { id }, body: { seq: s } }).catch(() => undefined);
+      client.call(api.messages.read, { params: { id }, body: { seq: s } }).catch(() => undefined);
     }, 300);
   };
 
   const answer = async (a: 'accept' | 'decline' | 'block') => {
     setError(null);
     try {
-      const route = a === 'accept' ? routes.conversations.accept : a === 'decline' ? routes.conversations.decline : routes.conversations.block;
+      const route = a === 'accept' ? api.external.accept : a === 'decline' ? api.external.decline : api.external.block;
       const res = await client.call(route, { params: { id } });
-      store.upsertConversation(res.conversation);
+      store.upsertConversation(res);
       if (a !== 'accept') navigate('/chat');
     } catch (err) {
       setError(errorText(err));
@@ -128,7 +125,7 @@ export function ChatView({ id }: { id: string }) {
       <ChatBanners conv={conv} meId={meId} onAnswer={answer} />
       <ErrorNote message={error} />
       <MessageList conv={conv} onEdit={edit} onDelete={remove} onRetry={retry} onVisibleSeq={onVisibleSeq} />
-      <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => typing.typed(id)} />
+      <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => sendTyping(id)} />
     </section>
   );
 }
