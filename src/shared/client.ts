@@ -61,7 +61,7 @@ export class ParleyClient {
     return `${this.baseUrl}${path}${s ? `?${s}` : ''}`;
   }
 
-  async call<D extends RouteDef>(route: D, ...args: {} extends RouteInput<D> ? [RouteInput<D>?] : [RouteInput<D>]): Promise<RouteOutput<D>> {
+  async call<D extends RouteDef>(route: D, ...args: Record<never, never> extends RouteInput<D> ? [RouteInput<D>?] : [RouteInput<D>]): Promise<RouteOutput<D>> {
     const input = (args[0] ?? {}) as { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown };
     const path = fillPath(route.path, input.params);
     const init: RequestInit = { method: route.method, headers: this.headers() };

@@ -39,7 +39,12 @@ export function defineRoute<
   return def;
 }
 
-type Field<K extends string, S> = S extends z.ZodUndefined ? { [_ in K]?: undefined } : { [_ in K]: z.input<S> };
+// A part whose fields are all optional (typical for queries) may be left out by the caller.
+type Field<K extends string, S> = S extends z.ZodUndefined
+  ? { [_ in K]?: undefined }
+  : Record<never, never> extends z.input<S>
+    ? { [_ in K]?: z.input<S> }
+    : { [_ in K]: z.input<S> };
 
 /** What a caller passes for a route: `params`, `query` and `body` as the schemas accept them. */
 export type RouteInput<D> =
