@@ -3,7 +3,7 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { buildOpenApi } from './http/openapi.js';
@@ -70,7 +70,7 @@ async function serveWebClient(app: FastifyInstance, webDir: string | null): Prom
   }
   const html = readFileSync(index, 'utf8');
   await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: false });
-  const sendIndex = async (_req: unknown, reply: import('fastify').FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  const sendIndex = async (_req: unknown, reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
   app.get('/', sendIndex);
   // Client-side routes (/chat/…, /admin/…) load the app; API paths keep their JSON 404.
   app.get('/*', async (req, reply) => {
