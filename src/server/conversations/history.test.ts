@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { api } from '../../shared/api/index.js';
+import { api, type Conversation } from '../../shared/api/index.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
 import { cid, expectApiError, recordEvents } from './test-helpers.js';
@@ -125,7 +125,7 @@ describeEachDb('chat list', (t) => {
     const org = await makeOrg(t().ctx, { plan: 'paid' });
     const me = await makeUser(t(), { org });
     const others = await Promise.all(Array.from({ length: 4 }, () => makeUser(t(), { org })));
-    const convs = [];
+    const convs: Conversation[] = [];
     for (const o of others) convs.push(await o.api.call(api.conversations.startDirect, { body: { email: me.email } }));
     const group = await others[0]!.api.call(api.conversations.create, { body: { title: 'All', memberIds: [me.user.id, others[1]!.user.id] } });
     // Activity: conv 2 gets two messages, then conv 0 one; conv 1 and 3 stay quiet.

@@ -1,11 +1,12 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { FileInfo, Message } from '../../shared/api/shapes.js';
-import type { AppContext, Executor } from '../context.js';
+import type { AppContext } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, notFound } from '../http/errors.js';
 import { linkAttachments } from './attachments.js';
 import { presentMessage } from './present.js';
-import { currentMemberIdsOf, type MessageRow } from './store.js';
+import type { MessageRow } from './store.js';
+import { kyselyOps, sqliteOps, type BatchOps } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
 export interface SendRequest {
@@ -36,16 +37,10 @@ interface BatchResult {
   created: { message: Message; memberIds: string[] }[];
 }
 
-const MAX_BATCH = 500;
-// Rows per multi-row insert: 9 columns each, far below both databases' parameter limits.
-const INSERT_CHUNK = 500;
+const MAX_BATCH = 1000;
 
 function keyOf(conversationId: string, senderId: string, clientId: string): string {
   return `${conversationId}\u0000${senderId}\u0000${clientId}`;
-}
-
-function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
-  return sql`(VALUES ${sql.join(rows)})`;
 }
 
 /**
@@ -131,125 +126,123 @@ export class MessageWriter {
 
   private writeBatch(reqs: readonly SendRequest[]): Promise<BatchResult> {
     const now = nowIso();
+    const raw = this.ctx.dbHandle.sqlite;
+    if (raw) {
+      // Holding Kysely's one connection guarantees no other transaction is open on it while the
+      // prepared statements run; the transaction is IMMEDIATE so it never upgrades a read lock.
+      return this.ctx.db.connection().execute(async (conn) => {
+        raw.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await runBatch(sqliteOps(raw, conn), reqs, now);
+          raw.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (raw.inTransaction) raw.exec('ROLLBACK');
+          throw err;
+        }
+      });
+    }
     return this.ctx.db.transaction().execute(async (trx) => {
       const convIds = [...new Set(reqs.map((r) => r.conversationId))].sort();
-      if (this.ctx.dialect === 'postgres') {
-        await sql`SELECT id FROM conversations WHERE id IN (${sql.join(convIds)}) ORDER BY id FOR UPDATE`.execute(trx);
-      }
-      // Read after taking the locks, so a batch on another node that stored the same clientId
-      // has committed and is seen here.
-      const existing = await findExisting(trx, reqs);
-
-      const byKey = new Map<string, { row: MessageRow; created: boolean }>();
-      const fresh: { row: MessageRow; fileIds: readonly string[] }[] = [];
-      const counts = new Map<string, number>();
-      const plan = reqs.map((r) => {
-        const key = keyOf(r.conversationId, r.senderId, r.clientId);
-        const seen = byKey.get(key);
-        if (seen) return { key, created: false };
-        const stored = existing.get(key);
-        if (stored) {
-          byKey.set(key, { row: stored, created: false });
-          return { key, created: false };
-        }
-        const row: MessageRow = {
-          id: newId(),
-          conversation_id: r.conversationId,
-          seq: 0,
-          sender_id: r.senderId,
-          client_id: r.clientId,
-          body: r.body,
-          created_at: now,
-          edited_at: null,
-          deleted_at: null,
-        };
-        byKey.set(key, { row, created: true });
-        fresh.push({ row, fileIds: r.fileIds });
-        counts.set(r.conversationId, (counts.get(r.conversationId) ?? 0) + 1);
-        return { key, created: true };
-      });
-
-      const missing = new Set<string>();
-      let files = new Map<string, FileInfo[]>();
-      let members = new Map<string, string[]>();
-      if (fresh.length > 0) {
-        const bumped = await sql<{ id: string; last_seq: number }>`UPDATE conversations SET last_seq = last_seq + v.column2, last_activity_at = ${now}
-          FROM ${valuesList([...counts].map(([id, n]) => sql`(${id}, CAST(${n} AS integer))`))} AS v
-          WHERE conversations.id = v.column1 RETURNING id, last_seq`.execute(trx);
-        const next = new Map<string, number>();
-        for (const b of bumped.rows) next.set(b.id, Number(b.last_seq) - counts.get(b.id)! + 1);
-        for (const id of counts.keys()) if (!next.has(id)) missing.add(id);
-        const rows: MessageRow[] = [];
-        for (const f of fresh) {
-          const seq = next.get(f.row.conversation_id);
-          if (seq === undefined) continue;
-          f.row.seq = seq;
-          next.set(f.row.conversation_id, seq + 1);
-          rows.push(f.row);
-        }
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          await trx.insertInto('messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
-        }
-        await advanceSenderCursors(trx, rows);
-        files = await linkAttachments(
-          trx,
-          fresh.filter((f) => f.fileIds.length > 0 && f.row.seq > 0).map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
-        );
-        members = await currentMemberIdsOf(trx, [...new Set(rows.map((r) => r.conversation_id))]);
-      }
-
-      const presented = new Map<string, Message>();
-      const present = (row: MessageRow) => {
-        let m = presented.get(row.id);
-        if (!m) presented.set(row.id, (m = presentMessage(row, files.get(row.id))));
-        return m;
-      };
-      const outcomes: Outcome[] = plan.map((p) => {
-        const entry = byKey.get(p.key)!;
-        if (entry.created && missing.has(entry.row.conversation_id)) return notFound('Conversation');
-        return { message: present(entry.row), created: p.created };
-      });
-      const created = fresh
-        .filter((f) => !missing.has(f.row.conversation_id))
-        .map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [] }));
-      return { outcomes, created };
+      // Locks in id order: batches of several nodes never wait on each other in a cycle. The
+      // existing-clientId read comes after, so it sees what another node's batch committed.
+      await sql`SELECT id FROM conversations WHERE id IN (${sql.join(convIds)}) ORDER BY id FOR UPDATE`.execute(trx);
+      return runBatch(kyselyOps(trx), reqs, now);
     });
   }
 }
 
-/** Messages already stored under any (conversation, sender, clientId) of the batch. */
-async function findExisting(trx: Executor, reqs: readonly SendRequest[]): Promise<Map<string, MessageRow>> {
-  const keys = new Map<string, SendRequest>();
-  for (const r of reqs) keys.set(keyOf(r.conversationId, r.senderId, r.clientId), r);
-  const out = new Map<string, MessageRow>();
-  const all = [...keys.values()];
-  for (let i = 0; i < all.length; i += INSERT_CHUNK) {
-    const part = all.slice(i, i + INSERT_CHUNK);
-    // A join on a VALUES list probes the unique (conversation_id, sender_id, client_id) index
-    // once per key, on both databases.
-    const found = await sql<MessageRow>`SELECT m.* FROM ${valuesList(part.map((r) => sql`(${r.conversationId}, ${r.senderId}, ${r.clientId})`))} AS v
-      JOIN messages m ON m.conversation_id = v.column1 AND m.sender_id = v.column2 AND m.client_id = v.column3`.execute(trx);
-    for (const row of found.rows) out.set(keyOf(row.conversation_id, row.sender_id, row.client_id), { ...row, seq: Number(row.seq) });
+/** Plans and stores one batch inside an open transaction (see `MessageWriter`). */
+async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string): Promise<BatchResult> {
+  const unique = new Map<string, SendRequest>();
+  for (const r of reqs) unique.set(keyOf(r.conversationId, r.senderId, r.clientId), r);
+  const existing = new Map<string, MessageRow>();
+  for (const row of await ops.findExisting([...unique.values()])) existing.set(keyOf(row.conversation_id, row.sender_id, row.client_id), row);
+
+  const byKey = new Map<string, { row: MessageRow; created: boolean }>();
+  const fresh: { row: MessageRow; fileIds: readonly string[] }[] = [];
+  const counts = new Map<string, number>();
+  const plan = reqs.map((r) => {
+    const key = keyOf(r.conversationId, r.senderId, r.clientId);
+    if (byKey.has(key)) return { key, created: false };
+    const stored = existing.get(key);
+    if (stored) {
+      byKey.set(key, { row: stored, created: false });
+      return { key, created: false };
+    }
+    const row: MessageRow = {
+      id: newId(),
+      conversation_id: r.conversationId,
+      seq: 0,
+      sender_id: r.senderId,
+      client_id: r.clientId,
+      body: r.body,
+      created_at: now,
+      edited_at: null,
+      deleted_at: null,
+    };
+    byKey.set(key, { row, created: true });
+    fresh.push({ row, fileIds: r.fileIds });
+    counts.set(r.conversationId, (counts.get(r.conversationId) ?? 0) + 1);
+    return { key, created: true };
+  });
+
+  const missing = new Set<string>();
+  let files = new Map<string, FileInfo[]>();
+  let members = new Map<string, string[]>();
+  const stored: typeof fresh = [];
+  if (fresh.length > 0) {
+    const last = await ops.bumpSeqs(counts, now);
+    const next = new Map<string, number>();
+    for (const [id, n] of counts) {
+      const l = last.get(id);
+      if (l === undefined) missing.add(id);
+      else next.set(id, l - n + 1);
+    }
+    for (const f of fresh) {
+      const seq = next.get(f.row.conversation_id);
+      if (seq === undefined) continue;
+      f.row.seq = seq;
+      next.set(f.row.conversation_id, seq + 1);
+      stored.push(f);
+    }
+    const rows = stored.map((f) => f.row);
+    await ops.insert(rows);
+    await ops.advanceCursors(senderTops(rows));
+    const links = stored.filter((f) => f.fileIds.length > 0);
+    if (links.length > 0) {
+      files = await linkAttachments(
+        ops.db,
+        links.map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
+      );
+    }
+    members = await ops.memberIds([...new Set(rows.map((r) => r.conversation_id))]);
   }
-  return out;
+
+  const presented = new Map<string, Message>();
+  const present = (row: MessageRow) => {
+    let m = presented.get(row.id);
+    if (!m) presented.set(row.id, (m = presentMessage(row, files.get(row.id))));
+    return m;
+  };
+  const outcomes: Outcome[] = plan.map((p) => {
+    const entry = byKey.get(p.key)!;
+    if (entry.created && missing.has(entry.row.conversation_id)) return notFound('Conversation');
+    return { message: present(entry.row), created: p.created };
+  });
+  const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [] }));
+  return { outcomes, created };
 }
 
 /** Sending reads everything up to your own message: each sender's cursor moves to it. */
-async function advanceSenderCursors(trx: Executor, rows: readonly MessageRow[]): Promise<void> {
+function senderTops(rows: readonly MessageRow[]): { conversationId: string; userId: string; seq: number }[] {
   const top = new Map<string, { conversationId: string; userId: string; seq: number }>();
   for (const r of rows) {
     const k = `${r.conversation_id}\u0000${r.sender_id}`;
     const cur = top.get(k);
     if (!cur || cur.seq < r.seq) top.set(k, { conversationId: r.conversation_id, userId: r.sender_id, seq: r.seq });
   }
-  const all = [...top.values()];
-  for (let i = 0; i < all.length; i += INSERT_CHUNK) {
-    const part = all.slice(i, i + INSERT_CHUNK);
-    await sql`UPDATE conversation_members SET last_read_seq = v.column3
-      FROM ${valuesList(part.map((p) => sql`(${p.conversationId}, ${p.userId}, CAST(${p.seq} AS integer))`))} AS v
-      WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2
-        AND conversation_members.last_read_seq < v.column3`.execute(trx);
-  }
+  return [...top.values()];
 }
 
 const writers = new WeakMap<AppContext, MessageWriter>();
