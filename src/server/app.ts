@@ -30,6 +30,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  closeKeepAliveOnShutdown(app);
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -58,6 +59,30 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   await serveWebClient(app, ctx.config.webDir);
   return app;
+}
+
+/**
+ * At shutdown Node stops listening and closes the keep-alive connections idle at that moment,
+ * but a connection whose request is still in flight (a slow upload, a long download) would then
+ * stay open as keep-alive after its answer, and the process would wait for the client to hang
+ * up. So answers given while closing say `Connection: close`, and connections that fall idle
+ * during the shutdown are closed as soon as they do.
+ */
+function closeKeepAliveOnShutdown(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    if (app.server.listening) {
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      sweep.unref();
+      app.server.once('close', () => clearInterval(sweep));
+    }
+    done();
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
 }
 
 /** Serves the built web client at `/`, with index.html for client-side routes. */

@@ -33,28 +33,70 @@ export interface ConfigInput {
   maxFileBytes?: number;
 }
 
+/** A setting the operator got wrong; `parley serve` reports it in one line and exits with 2. */
 export class ConfigError extends Error {}
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * The first value that is set. An empty string counts as unset, so `PARLEY_REDIS_URL=` in a
+ * service file means "no Redis" rather than "a Redis at ''".
+ */
+function pick<T extends string | number>(...values: (T | undefined | null)[]): T | undefined {
+  for (const v of values) if (v !== undefined && v !== null && v !== '') return v;
+  return undefined;
+}
+
 function parsePort(v: string | number): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`Invalid port: ${String(v)} (expected 0-65535)`);
+  // Digits only: Number() would also take '0x50', '1e3' or ' 80 ', which nobody means as a port.
+  const n = typeof v === 'number' ? v : /^\d{1,5}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`Invalid port: ${String(v)} (expected a number from 0 to 65535)`);
   return n;
+}
+
+/** A URL with one of `protocols` and a host, or a ConfigError naming the setting. */
+function checkUrl(what: string, value: string, protocols: string[], example: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!url || !protocols.includes(url.protocol) || !url.hostname) {
+    throw new ConfigError(`Invalid ${what}: ${value} (expected ${example})`);
+  }
+  return value;
+}
+
+/**
+ * A database URL is postgres://…, or SQLite: a file path, `sqlite:<path>` or `:memory:`. Any
+ * other scheme (mysql://, http://) is a mistake, not a file name to create.
+ */
+function checkDatabaseUrl(value: string): string {
+  if (/^postgres(ql)?:\/\//i.test(value)) return checkUrl('database URL', value, ['postgres:', 'postgresql:'], 'postgres://user@host/db or a SQLite file path');
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(value) && !/^sqlite:/i.test(value)) {
+    throw new ConfigError(`Invalid database URL: ${value} (expected postgres://user@host/db or a SQLite file path)`);
+  }
+  return value;
 }
 
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const port = parsePort(flags.port ?? env.PARLEY_PORT ?? 8080);
-  const host = flags.host ?? env.PARLEY_HOST ?? '127.0.0.1';
-  const dataDir = path.resolve(flags.dataDir ?? env.PARLEY_DATA_DIR ?? './data');
-  const databaseUrl = flags.databaseUrl ?? env.PARLEY_DATABASE_URL ?? path.join(dataDir, 'parley.db');
-  const redisUrl = flags.redisUrl ?? env.PARLEY_REDIS_URL ?? null;
-  const smtpUrl = flags.smtpUrl ?? env.PARLEY_SMTP_URL ?? null;
-  const publicUrl = (flags.publicUrl ?? env.PARLEY_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(publicUrl)) throw new ConfigError(`Invalid public URL: ${publicUrl}`);
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`Invalid Redis URL: ${redisUrl}`);
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError(`Invalid SMTP URL: ${smtpUrl}`);
-  const maxFileBytes = flags.maxFileBytes ?? (env.PARLEY_MAX_FILE_BYTES ? Number(env.PARLEY_MAX_FILE_BYTES) : 2 * 1024 ** 3);
-  if (!Number.isFinite(maxFileBytes) || maxFileBytes <= 0) throw new ConfigError('Invalid maximum file size');
+  const port = parsePort(pick(flags.port, env.PARLEY_PORT) ?? 8080);
+  const host = pick(flags.host, env.PARLEY_HOST) ?? '127.0.0.1';
+  const dataDir = path.resolve(pick(flags.dataDir, env.PARLEY_DATA_DIR) ?? './data');
+  const databaseUrl = checkDatabaseUrl(pick(flags.databaseUrl, env.PARLEY_DATABASE_URL) ?? path.join(dataDir, 'parley.db'));
+  const redisUrl = pick(flags.redisUrl, env.PARLEY_REDIS_URL) ?? null;
+  if (redisUrl) checkUrl('Redis URL', redisUrl, ['redis:', 'rediss:'], 'redis://host:6379');
+  const smtpUrl = pick(flags.smtpUrl, env.PARLEY_SMTP_URL) ?? null;
+  if (smtpUrl) checkUrl('SMTP URL', smtpUrl, ['smtp:', 'smtps:'], 'smtp://host:25');
+  const publicUrl = (pick(flags.publicUrl, env.PARLEY_PUBLIC_URL) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  checkUrl('public URL', publicUrl, ['http:', 'https:'], 'http(s)://host[:port]');
+  const logLevel = pick(flags.logLevel, env.PARLEY_LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`Invalid log level: ${logLevel} (expected one of ${LOG_LEVELS.join(', ')})`);
+  const rawMax = pick<string | number>(flags.maxFileBytes, env.PARLEY_MAX_FILE_BYTES);
+  const maxFileBytes = rawMax === undefined ? 2 * 1024 ** 3 : Number(rawMax);
+  if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes <= 0) throw new ConfigError(`Invalid maximum file size: ${String(rawMax)} (expected a number of bytes)`);
   return {
     port,
     host,
@@ -64,7 +106,7 @@ export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     smtpUrl,
     publicUrl,
     webDir: flags.webDir === undefined ? defaultWebDir() : flags.webDir,
-    logLevel: flags.logLevel ?? env.PARLEY_LOG_LEVEL ?? 'info',
+    logLevel,
     bodyLimit: 1024 * 1024,
     maxFileBytes,
     secureCookies: publicUrl.startsWith('https://'),

@@ -49,8 +49,18 @@ export async function createContext(config: Config, log: Logger = createLogger(c
 /** Starts a node: database, services, HTTP and WebSocket, listening on the configured port. */
 export async function startServer(config: Config, opts: { log?: Logger } = {}): Promise<ParleyServer> {
   const ctx = await createContext(config, opts.log);
-  const app = await buildApp(ctx);
-  await app.listen({ port: config.port, host: config.host });
+  let built: FastifyInstance | null = null;
+  try {
+    built = await buildApp(ctx);
+    await built.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // A node that cannot start (port taken, bad plugin) must not leave the database pool, the
+    // Redis connection or timers open: they would keep the process alive with nothing serving.
+    await built?.close().catch(() => undefined);
+    await ctx.lifecycle.close();
+    throw err;
+  }
+  const app = built;
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
