@@ -117,7 +117,7 @@ export async function listActivity(ctx: AppContext, viewer: UserWithOrg, q: { cu
     } else if (p.kind === 'invitation') {
       const i = p.row;
       const joined = i.accepted_user_id ? people.get(i.accepted_user_id) : undefined;
-      const person = joined ? personLabel(joined, viewer.org_id) : pendingPerson(i.email);
+      const person = joined ? personLabel(joined, viewer.org_id) : pendingPerson(i.email_norm);
       items.push({
         id: `invitation:${i.id}`,
         kind,

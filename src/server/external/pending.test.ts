@@ -1,0 +1,124 @@
+import { expect, it } from 'vitest';
+import { api } from '../../shared/api/index.js';
+import { describeEachDb } from '../testing/each-db.js';
+import { makeOrg, makeUser, uniq } from '../testing/factories.js';
+import { auditOf, cid, expectApiError, setStage, signUpAndVerify } from './test-helpers.js';
+
+const fresh = () => `invitee-${uniq()}@fresh-${uniq()}.example`;
+
+async function chatInvites(t: ReturnType<Parameters<Parameters<typeof describeEachDb>[1]>[0]>, to: string) {
+  const rows = await t.ctx.db.selectFrom('mail_outbox').selectAll().where('kind', '=', 'chat_invite').execute();
+  return rows.filter((r) => r.to_addr.toLowerCase() === to.toLowerCase());
+}
+
+describeEachDb('pending chats and invitations', (t) => {
+  it('makes one pending chat per sender and email; mails an invitation over SMTP only when asked, once a day', async () => {
+    const ann = await makeUser(t(), { plan: 'basic', displayName: 'Ann Inviter' });
+    const email = fresh();
+    const first = await ann.api.call(api.conversations.startDirect, { body: { email } });
+    expect(first).toMatchObject({ kind: 'direct', state: 'pending', createdBy: ann.user.id });
+    expect(first.participants).toEqual(
+      expect.arrayContaining([expect.objectContaining({ userId: null, email, pending: true, deleted: false, orgId: null, label: 'Invited · not on Parley yet' })]),
+    );
+    expect(await chatInvites(t(), email)).toHaveLength(0);
+
+    const again = await ann.api.call(api.conversations.startDirect, { body: { email: email.toUpperCase(), invite: true } });
+    expect(again.id).toBe(first.id);
+    const mail = await t().smtp.waitFor(email);
+    expect(mail.subject).toBe('Ann Inviter wants to chat with you on Parley');
+    expect(mail.text).toContain(`${t().ctx.config.publicUrl}/signup?email=`);
+    expect(mail.text).toContain(ann.org.name);
+    await ann.api.call(api.conversations.startDirect, { body: { email, invite: true } });
+    expect(await chatInvites(t(), email)).toHaveLength(1);
+    expect((await auditOf(t(), ann.org.id, 'external.invitation_sent')).filter((e) => e.target_id === first.id)).toHaveLength(1);
+
+    const feed = await ann.api.call(api.activity.feed);
+    expect(feed.items.find((e) => e.kind === 'invitation' && e.conversationId === first.id)).toMatchObject({
+      status: 'pending',
+      person: { userId: null, email, pending: true },
+      actions: { message: { email }, call: { email } },
+    });
+    // Another sender gets a pending chat of their own with the same email.
+    const bob = await makeUser(t(), { plan: 'basic' });
+    expect((await bob.api.call(api.conversations.startDirect, { body: { email } })).id).not.toBe(first.id);
+  });
+
+  it('refuses pending chats the sender’s org may not start, with the reason', async () => {
+    const paid = await makeOrg(t().ctx, { plan: 'paid' });
+    const closed = await makeUser(t(), { org: paid });
+    await expectApiError(closed.api.call(api.conversations.startDirect, { body: { email: fresh(), invite: true } }), 403, 'policy_refused', 'sender_org_disabled');
+    // …but a future colleague (the org's own verified domain) is not external.
+    const colleague = `new-${uniq()}@${paid.domain}`;
+    expect((await closed.api.call(api.conversations.startDirect, { body: { email: colleague } })).state).toBe('pending');
+
+    const listed = await makeOrg(t().ctx, { plan: 'basic', policy: { allow: 'listed', allowDomains: ['partner.example'] } });
+    const l = await makeUser(t(), { org: listed });
+    await expectApiError(l.api.call(api.conversations.startDirect, { body: { email: fresh() } }), 403, 'policy_refused', 'sender_org_disallows');
+    expect((await l.api.call(api.conversations.startDirect, { body: { email: `x-${uniq()}@eu.partner.example` } })).state).toBe('pending');
+
+    const closedOrg = await makeOrg(t().ctx, { plan: 'paid' });
+    const ann = await makeUser(t(), { plan: 'basic' });
+    await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: `y-${uniq()}@${closedOrg.domain}` } }), 403, 'policy_refused', 'recipient_org_not_accepting');
+
+    try {
+      await setStage(t(), 'off');
+      await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: fresh() } }), 403, 'policy_refused', 'stage_off');
+    } finally {
+      await setStage(t(), 'ga');
+    }
+    await expectApiError(ann.api.call(api.conversations.startDirect, { body: { email: 'not-an-email' } }), 400, 'invalid_request');
+  });
+
+  it('binds every pending chat for the email on verification, as a request when the new org asks for acceptance', async () => {
+    const acceptOrg = await makeOrg(t().ctx, { plan: 'channel_partner', policy: { requireAcceptance: true } });
+    const email = `joiner-${uniq()}@${acceptOrg.domain}`;
+    const ann = await makeUser(t(), { plan: 'basic' });
+    const bob = await makeUser(t(), { plan: 'basic' });
+    const colleague = await makeUser(t(), { org: acceptOrg });
+    const a = await ann.api.call(api.conversations.startDirect, { body: { email, invite: true } });
+    const b = await bob.api.call(api.conversations.startDirect, { body: { email } });
+    const c = await colleague.api.call(api.conversations.startDirect, { body: { email } });
+    await ann.api.call(api.messages.send, { params: { id: a.id }, body: { clientId: cid(), body: 'from Ann' } });
+
+    const joiner = await signUpAndVerify(t(), email, 'Joiner');
+    expect(joiner.user.orgId).toBe(acceptOrg.id);
+    const list = await joiner.api.call(api.conversations.list);
+    const states = Object.fromEntries(list.items.map((x) => [x.id, x.state]));
+    expect(states).toEqual({ [a.id]: 'request', [b.id]: 'request', [c.id]: 'live' });
+    expect((await ann.api.call(api.conversations.get, { params: { id: a.id } })).participants.find((p) => p.userId === joiner.user.id)).toMatchObject({
+      external: true,
+      pending: false,
+      orgName: acceptOrg.name,
+    });
+    // The request rules apply from now on: the joiner accepts, then both write.
+    await joiner.api.call(api.external.accept, { params: { id: a.id } });
+    await joiner.api.call(api.messages.send, { params: { id: a.id }, body: { clientId: cid(), body: 'hello Ann' } });
+    for (const orgId of [ann.org.id, acceptOrg.id]) {
+      expect((await auditOf(t(), orgId, 'external.chat_started')).some((e) => e.target_id === a.id && e.data.via === 'invitation')).toBe(true);
+    }
+    // The recipient's feed shows the request; binding twice changes nothing.
+    expect((await joiner.api.call(api.activity.feed)).items.some((e) => e.kind === 'request' && e.conversationId === b.id)).toBe(true);
+    const { doBindPendingChats } = await import('./pending.js');
+    expect(await doBindPendingChats(t().ctx, joiner.user.id)).toEqual([]);
+  });
+
+  it('pages the activity feed without gaps or repeats', async () => {
+    const ann = await makeUser(t(), { plan: 'basic' });
+    const ids = new Set<string>();
+    for (let i = 0; i < 7; i++) ids.add((await ann.api.call(api.conversations.startDirect, { body: { email: fresh(), invite: i % 2 === 0 } })).id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ann.api.call(api.activity.feed, { query: { limit: 3, ...(cursor ? { cursor } : {}) } });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items.map((e) => e.id));
+      cursor = page.next;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((s) => s.startsWith('chat:'))).toHaveLength(7);
+    expect(seen.filter((s) => s.startsWith('invitation:'))).toHaveLength(4);
+    await expectApiError(ann.api.call(api.activity.feed, { query: { cursor: 'garbage' } }), 400, 'invalid_request');
+    await expectApiError(ann.api.call(api.activity.feed, { query: { limit: 0 } }), 400, 'invalid_request');
+    await expectApiError(ann.api.call(api.activity.feed, { query: { limit: 101 } }), 400, 'invalid_request');
+  });
+});
