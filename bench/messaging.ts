@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { BenchArgs } from './run.js';
+import { checkIntegrity, closeSockets, connectSockets, sendMessage } from './lib/load.js';
+import { seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
+import { cpuSecondsOf, kib, line, mib, ms, rssOf, summary } from './lib/stats.js';
+
+/**
+ * Messaging under load: every user has a socket; messages go to the direct chats round-robin,
+ * at a fixed rate (open loop) or as fast as `--concurrency` requests in flight allow (`--peak`).
+ * Latency is end to end: the sender's POST starts → the recipient's socket has the event.
+ */
+export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<boolean> {
+  const t0 = performance.now();
+  const users = await seedUsers(dep.ctx, args.connections);
+  const nodeUrls = dep.nodes.map((n) => n.url);
+  const chats = await startDirectChats(nodeUrls[0]!, users, args.chats);
+  console.log(`  setup: ${users.length} users, ${chats.length} direct chats in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const pids = dep.nodes.map((n) => n.pid);
+  const rssBase = pids.map(rssOf);
+  const pending = new Map<string, { start: number; recipient: number }>();
+  const latencies: number[] = [];
+  let deliveries = 0;
+  const sockets = await connectSockets(
+    nodeUrls,
+    users.map((u, i) => ({ owner: i, token: u.tokens[0]! })),
+    (d) => {
+      const p = pending.get(d.clientId);
+      if (!p || p.recipient !== d.owner) return;
+      pending.delete(d.clientId);
+      deliveries++;
+      latencies.push(d.at - p.start);
+    },
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssIdle = pids.map(rssOf);
+  const idleDelta = rssIdle.reduce((s, v, i) => s + v - rssBase[i]!, 0);
+  console.log(`  ${sockets.length} sockets open`);
+
+  const acks: number[] = [];
+  const failures = new Map<number | string, number>();
+  let acked = 0;
+  let launched = 0;
+  let inflight = 0;
+  const tag = randomBytes(3).toString('hex');
+  const fire = async (n: number) => {
+    const chat = chats[n % chats.length]!;
+    const fromA = Math.floor(n / chats.length) % 2 === 0;
+    const sender = fromA ? chat.a : chat.b;
+    const recipient = fromA ? chat.b : chat.a;
+    const clientId = `${tag}-${n}`;
+    const url = nodeUrls[n % nodeUrls.length]!;
+    inflight++;
+    pending.set(clientId, { start: performance.now(), recipient });
+    try {
+      const r = await sendMessage(url, users[sender]!.tokens[0]!, chat.id, clientId, `bench message ${n} ${'x'.repeat(60)}`);
+      if (r.status === 201) {
+        acked++;
+        acks.push(r.ackedAt - r.startedAt);
+      } else {
+        pending.delete(clientId);
+        failures.set(r.status, (failures.get(r.status) ?? 0) + 1);
+      }
+    } catch (err) {
+      pending.delete(clientId);
+      const code = (err as { code?: string }).code ?? 'error';
+      failures.set(code, (failures.get(code) ?? 0) + 1);
+    } finally {
+      inflight--;
+    }
+  };
+
+  const cpu0 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
+  const start = performance.now();
+  const end = start + args.duration * 1000;
+  const mode = args.peak ? `closed loop, ${args.concurrency} in flight` : `${args.rate} msg/s`;
+  console.log(`  sending for ${args.duration} s (${mode})…`);
+  if (args.peak) {
+    await Promise.all(
+      Array.from({ length: args.concurrency }, async () => {
+        while (performance.now() < end) await fire(launched++);
+      }),
+    );
+  } else {
+    // Open loop: messages are due at fixed times whatever the answers; a backlog is capped so a
+    // saturated server shows up as failures and latency, not as a load generator out of memory.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const now = performance.now();
+        const due = Math.floor(((Math.min(now, end) - start) / 1000) * args.rate);
+        while (launched < due) {
+          if (inflight >= 5000) {
+            failures.set('skipped (5000 in flight)', (failures.get('skipped (5000 in flight)') ?? 0) + 1);
+            launched++;
+            continue;
+          }
+          void fire(launched++);
+        }
+        if (now >= end) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 2);
+    });
+    while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
+  const rssEnd = pids.map(rssOf);
+  // Deliveries still travelling get five seconds.
+  const wait = performance.now() + 5000;
+  while (pending.size > 0 && performance.now() < wait) await new Promise((r) => setTimeout(r, 20));
+  closeSockets(sockets);
+
+  const integrity = await checkIntegrity(dep.ctx, chats.map((c) => c.id));
+  const lat = summary(latencies);
+  const ack = summary(acks);
+  console.log('\nResults');
+  line('messages acknowledged (201)', `${acked} of ${launched} in ${elapsed.toFixed(1)} s`);
+  line('sustained durable throughput', `${(acked / elapsed).toFixed(0)} msg/s`);
+  if (failures.size) line('failed sends', [...failures].map(([k, v]) => `${k}: ${v}`).join(', '));
+  line('end-to-end latency p50 / p95 / p99', `${ms(lat.p50)} / ${ms(lat.p95)} / ${ms(lat.p99)} (max ${ms(lat.max)})`);
+  line('POST acknowledgement p50 / p99', `${ms(ack.p50)} / ${ms(ack.p99)}`);
+  line('delivered to recipients', `${deliveries} of ${acked}${pending.size ? ` (${pending.size} not delivered)` : ''}`);
+  line('rows in the database', `${integrity.rows} in ${integrity.conversations} chats; seq gaps: ${integrity.gaps}; duplicates: ${integrity.duplicateClientIds}`);
+  line('server RSS (idle sockets → end)', `${mib(rssIdle.reduce((s, v) => s + v, 0))} → ${mib(rssEnd.reduce((s, v) => s + v, 0))}`);
+  line('memory per idle connection', kib(idleDelta / sockets.length));
+  line('server CPU per message', `${(((cpu1 - cpu0) / Math.max(1, acked)) * 1000).toFixed(3)} ms (${(cpu1 - cpu0).toFixed(1)} CPU-s)`);
+  const ok = integrity.rows === acked && integrity.gaps === 0 && integrity.duplicateClientIds === 0 && pending.size === 0;
+  console.log(ok ? '\nOK: no message lost or duplicated; every one delivered.' : '\nPROBLEM: see the figures above.');
+  return ok;
+}
