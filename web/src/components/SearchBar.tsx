@@ -8,6 +8,7 @@ import { chatPath, navigate } from '../lib/router.js';
 import { debounce, isFullEmail, moveActive, shouldSearch } from '../lib/search.js';
 import { useSession } from '../session.js';
 import { Avatar } from './Avatar.js';
+import { Icon } from './Icon.js';
 
 type Result =
   | { kind: 'chat'; key: string; id: string; title: string }
@@ -124,8 +125,8 @@ export function SearchBar() {
       <label htmlFor={`${listId}-input`} className="sr-only">
         Search people or type an email
       </label>
-      <span className="search-icon" aria-hidden="true">
-        ⌕
+      <span className="search-icon">
+        <Icon name="search" size={17} />
       </span>
       <input
         ref={inputRef}

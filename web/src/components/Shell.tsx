@@ -14,12 +14,13 @@ import { ChatView } from './chat/ChatView.js';
 import { NewChatDialog } from './NewChatDialog.js';
 import { SearchBar } from './SearchBar.js';
 import { Today } from './Today.js';
+import { Icon, type IconName } from './Icon.js';
 
-function NavLink({ to, label, icon, active, badge }: { to: string; label: string; icon: string; active: boolean; badge?: number }) {
+function NavLink({ to, label, icon, active, badge }: { to: string; label: string; icon: IconName; active: boolean; badge?: number }) {
   return (
     <a href={to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} onClick={(e) => onLinkClick(e, to)}>
-      <span className="nav-icon" aria-hidden="true">
-        {icon}
+      <span className="nav-icon">
+        <Icon name={icon} size={22} />
       </span>
       <span className="nav-label">{label}</span>
       {badge ? (
@@ -95,9 +96,9 @@ export function Shell({ loc }: { loc: Loc }) {
           <div className="brand-mark rail-brand" aria-hidden="true">
             P
           </div>
-          <NavLink to="/today" label="Today" icon="☀" active={section === 'today'} />
-          <NavLink to="/chat" label="Chat" icon="💬" active={section === 'chat'} badge={unread} />
-          {isAdmin && <NavLink to="/admin" label="Admin" icon="⚙" active={section === 'admin'} />}
+          <NavLink to="/today" label="Today" icon="today" active={section === 'today'} />
+          <NavLink to="/chat" label="Chat" icon="chat" active={section === 'chat'} badge={unread} />
+          {isAdmin && <NavLink to="/admin" label="Admin" icon="admin" active={section === 'admin'} />}
           <div className="rail-spacer" />
           <button className="rail-me" title={`${me.user.displayName} · ${me.user.email} — sign out`} onClick={() => void signOut()} aria-label="Sign out">
             <Avatar id={me.user.id} name={me.user.displayName} />
@@ -108,7 +109,7 @@ export function Shell({ loc }: { loc: Loc }) {
           <header className="topbar">
             <SearchBar />
             <button className="btn primary new-chat-btn" onClick={() => openNewChat()}>
-              <span aria-hidden="true">＋</span> New chat
+              <Icon name="plus" size={18} /> <span className="btn-text">New chat</span>
             </button>
             {status !== 'open' && status !== 'closed' && (
               <span className={`conn conn-${status}`} role="status">

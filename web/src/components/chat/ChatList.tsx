@@ -5,6 +5,7 @@ import { chatPath, onLinkClick } from '../../lib/router.js';
 import { useSession } from '../../session.js';
 import { Avatar } from '../Avatar.js';
 import { Badges } from './Badges.js';
+import { Icon } from '../Icon.js';
 
 export function ChatList({ activeId }: { activeId: string | null }) {
   const { me } = useSession();
@@ -16,7 +17,7 @@ export function ChatList({ activeId }: { activeId: string | null }) {
       <div className="list-head">
         <h1>Chats</h1>
         <button className="icon-btn" onClick={() => openNewChat()} aria-label="New chat" title="New chat">
-          ✎
+          <Icon name="compose" />
         </button>
       </div>
       {!store.listLoaded && <p className="muted page-pad">Loading…</p>}

@@ -13,6 +13,7 @@ import { Badges } from './Badges.js';
 import { ChatBanners } from './Banners.js';
 import { Composer } from './Composer.js';
 import { MessageList } from './MessageList.js';
+import { Icon } from '../Icon.js';
 
 export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
@@ -111,7 +112,7 @@ export function ChatView({ id }: { id: string }) {
     <section className="chat-pane" aria-label={`Chat with ${title}`}>
       <header className="chat-head">
         <a href="/chat" className="icon-btn back" aria-label="Back to chats" onClick={(e) => onLinkClick(e, '/chat')}>
-          ←
+          <Icon name="back" />
         </a>
         <Avatar id={other?.userId ?? other?.email ?? conv.id} name={title} size={38} />
         <div className="chat-head-main">

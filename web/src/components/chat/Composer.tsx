@@ -3,6 +3,7 @@ import type { FileInfo } from '../../../../src/shared/api/shapes.js';
 import { formatSize } from '../../lib/format.js';
 import { errorText } from '../../lib/reasons.js';
 import { uploadFile, type Upload } from '../../lib/upload.js';
+import { Icon } from '../Icon.js';
 
 interface Attachment {
   key: string;
@@ -108,7 +109,7 @@ export function Composer({ conversationId, disabled, onSend, onTyping }: Props) 
                 </progress>
               )}
               <button type="button" className="icon-btn small" onClick={() => remove(a)} aria-label={`Remove ${a.name}`}>
-                ✕
+                <Icon name="close" size={14} />
               </button>
             </li>
           ))}
@@ -116,7 +117,7 @@ export function Composer({ conversationId, disabled, onSend, onTyping }: Props) 
       )}
       <div className="composer-row">
         <button type="button" className="icon-btn" onClick={() => fileInput.current?.click()} aria-label="Attach files" title="Attach files">
-          📎
+          <Icon name="clip" />
         </button>
         <input ref={fileInput} type="file" multiple hidden onChange={(e) => pick(e.target.files)} data-testid="file-input" />
         <label htmlFor={`composer-${conversationId}`} className="sr-only">

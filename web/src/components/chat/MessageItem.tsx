@@ -3,6 +3,7 @@ import type { FileInfo, Message } from '../../../../src/shared/api/shapes.js';
 import { formatSize, formatTime, isImage } from '../../lib/format.js';
 import { splitLinks } from '../../lib/links.js';
 import { fileUrl } from '../../lib/upload.js';
+import { Icon } from '../Icon.js';
 
 /** Message text with http(s) links made clickable; everything else stays text. */
 export function RichText({ text }: { text: string }) {
@@ -31,8 +32,8 @@ export function FileView({ file }: { file: FileInfo }) {
   }
   return (
     <a className="file-chip" href={fileUrl(file.id)} download={file.name}>
-      <span className="file-icon" aria-hidden="true">
-        📄
+      <span className="file-icon">
+        <Icon name="file" />
       </span>
       <span className="file-name">{file.name}</span>
       <span className="file-size">{formatSize(file.size)}</span>
@@ -140,11 +141,11 @@ export function MessageItem({ message: m, mine, senderName, showSender, seen, on
               aria-label="Edit message"
               title="Edit"
             >
-              ✎
+              <Icon name="edit" size={15} />
             </button>
           )}
           <button className="icon-btn small" onClick={onDelete} aria-label="Delete message" title="Delete">
-            🗑
+            <Icon name="trash" size={15} />
           </button>
         </div>
       )}

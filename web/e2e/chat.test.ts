@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../src/shared/api/index.js';
+import { makeOrg, makeUser } from '../../src/server/testing/factories.js';
+import { browserAvailable, shot, startE2E, type E2E } from './harness.js';
+import { gradientPng } from './png.js';
+
+const run = browserAvailable() ? describe : describe.skip;
+
+run('web: two organizations chat in the browser', () => {
+  let e: E2E;
+  beforeAll(async () => {
+    e = await startE2E();
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('starts a chat by email from New chat; the other side sees it live; messages, links, typing, edits, read markers', async () => {
+    const acme = await makeOrg(e.t.ctx, { name: 'Acme Tools', plan: 'basic' });
+    const globex = await makeOrg(e.t.ctx, { name: 'Globex', plan: 'basic' });
+    const ann = await makeUser(e.t, { org: acme, displayName: 'Ann Archer' });
+    const bob = await makeUser(e.t, { org: globex, displayName: 'Bob Baker' });
+
+    const a = await e.signedIn(ann.token);
+    const b = await e.signedIn(bob.token);
+    await b.getByRole('heading', { name: 'Chats' }).waitFor();
+    await b.getByText('No chats yet.').waitFor();
+
+    // Ann: New chat → type Bob's email → see who it is → Start communicating.
+    await a.getByRole('button', { name: 'New chat' }).first().click();
+    const dialog = a.getByRole('dialog', { name: 'New chat' });
+    await dialog.getByLabel('Email address').fill(bob.email);
+    await dialog.getByText('Bob Baker').waitFor();
+    await dialog.getByText('Globex').waitFor();
+    await dialog.locator('.badge-external').waitFor();
+    await shot(a, 'chat', '01-new-chat-found');
+    await dialog.getByRole('button', { name: 'Start communicating' }).click();
+    await a.waitForURL(/\/chat\/[^/]+$/);
+    await a.getByRole('heading', { name: 'Bob Baker' }).waitFor();
+    await a.locator('.chat-head .badge-external', { hasText: 'External · Globex' }).waitFor();
+
+    const composerA = a.getByRole('textbox', { name: 'Message' });
+    await composerA.fill('Hello Bob, see https://example.com/spec. <b>not bold</b>');
+    await composerA.press('Enter');
+    await a.locator('[data-testid=message]', { hasText: 'Hello Bob' }).waitFor();
+
+    // Bob: the chat appears without reloading, with an unread count and Ann's org.
+    const item = b.locator('[data-testid=chat-item]', { hasText: 'Ann Archer' });
+    await item.waitFor();
+    await expect(item.locator('.count').textContent()).resolves.toBe('1');
+    await expect(item.locator('.badge-external').textContent()).resolves.toBe('External · Acme Tools');
+    await shot(b, 'chat', '02-bob-sees-new-chat');
+    await item.click();
+    const fromAnn = b.locator('[data-testid=message]', { hasText: 'Hello Bob' });
+    await fromAnn.waitFor();
+    // Text stays text; only the http(s) URL became a link, opened safely.
+    await expect(fromAnn.locator('b').count()).resolves.toBe(0);
+    await expect(fromAnn.textContent()).resolves.toContain('<b>not bold</b>');
+    const link = fromAnn.getByRole('link', { name: 'https://example.com/spec' });
+    await expect(link.getAttribute('rel')).resolves.toBe('noopener noreferrer');
+    await expect(link.getAttribute('target')).resolves.toBe('_blank');
+    // Reading it clears the unread count.
+    await item.locator('.count').waitFor({ state: 'detached' });
+
+    // Bob types: Ann sees it; then he answers.
+    const composerB = b.getByRole('textbox', { name: 'Message' });
+    await composerB.pressSequentially('Hi Ann', { delay: 30 });
+    await a.getByText('Bob Baker is typing…').waitFor();
+    await shot(a, 'chat', '03-typing');
+    await composerB.press('Enter');
+    await a.locator('[data-testid=message]', { hasText: 'Hi Ann' }).waitFor();
+    await a.getByText('Bob Baker is typing…').waitFor({ state: 'detached' });
+
+    // Ann edits her first message, then deletes it; Bob sees both live.
+    const first = a.locator('[data-testid=message]', { hasText: 'Hello Bob' });
+    await first.hover();
+    await first.getByRole('button', { name: 'Edit message' }).click();
+    await first.getByRole('textbox', { name: 'Edit message' }).fill('Hello Bob (edited)');
+    await first.getByRole('textbox', { name: 'Edit message' }).press('Enter');
+    await b.locator('[data-testid=message]', { hasText: 'Hello Bob (edited)' }).getByText('edited', { exact: false }).first().waitFor();
+    const edited = a.locator('[data-testid=message]', { hasText: 'Hello Bob (edited)' });
+    await edited.hover();
+    await edited.getByRole('button', { name: 'Delete message' }).click();
+    await a.getByRole('dialog', { name: 'Delete message?' }).getByRole('button', { name: 'Delete' }).click();
+    await b.locator('[data-testid=message]', { hasText: 'Message deleted' }).waitFor();
+    await expect(b.locator('[data-testid=message]', { hasText: 'Hello Bob' }).count()).resolves.toBe(0);
+    await shot(b, 'chat', '04-after-edit-delete');
+
+    // Ann's "Seen" marker follows Bob's reading.
+    await a.locator('[data-testid=message]', { hasText: 'Hi Ann' }).waitFor();
+    await composerA.fill('Are you there?');
+    await composerA.press('Enter');
+    await a.locator('[data-testid=message]', { hasText: 'Are you there?' }).locator('.seen').waitFor();
+  });
+
+  it('shares an image and a file across organizations, with upload progress, previews and downloads', async () => {
+    const acme = await makeOrg(e.t.ctx, { name: 'Acme Files', plan: 'basic' });
+    const globex = await makeOrg(e.t.ctx, { name: 'Globex Files', plan: 'basic' });
+    const ann = await makeUser(e.t, { org: acme, displayName: 'Ann Archer' });
+    const bob = await makeUser(e.t, { org: globex, displayName: 'Bob Baker' });
+    const conv = await ann.api.call(api.conversations.startDirect, { body: { email: bob.email } });
+    const a = await e.signedIn(ann.token, { path: `/chat/${conv.id}` });
+    const b = await e.signedIn(bob.token, { path: `/chat/${conv.id}` });
+    const composerA = a.getByRole('textbox', { name: 'Message' });
+    await b.getByRole('heading', { name: 'Ann Archer' }).waitFor();
+
+    await a.getByTestId('file-input').setInputFiles([
+      { name: 'gradient.png', mimeType: 'image/png', buffer: gradientPng(240, 160) },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('meeting notes\n'.repeat(200)) },
+    ]);
+    await a.locator('.attachments progress').first().waitFor();
+    await a.locator('.attachments li.done').nth(1).waitFor().catch(async (err: unknown) => {
+      await shot(a, 'files', 'debug-attachments');
+      throw err;
+    });
+    await shot(a, 'files', '01-attachments-ready');
+    await composerA.fill('Files for you');
+    await composerA.press('Enter');
+    const withFiles = b.locator('[data-testid=message]', { hasText: 'Files for you' });
+    await withFiles.waitFor();
+    const img = withFiles.locator('img[alt="gradient.png"]');
+    await img.waitFor();
+    await expect(img.getAttribute('src')).resolves.toMatch(/^\/api\/v1\/files\/[^?]+\?inline=1$/);
+    await b.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 240, await img.elementHandle());
+    const download = withFiles.getByRole('link', { name: /notes\.txt/ });
+    await expect(download.getAttribute('href')).resolves.toMatch(/^\/api\/v1\/files\/[^?]+$/);
+    const body = await b.evaluate(async (href) => (await fetch(href!, { credentials: 'include' })).text(), await download.getAttribute('href'));
+    expect(body).toBe('meeting notes\n'.repeat(200));
+    await shot(b, 'files', '02-bob-gets-files');
+
+  });
+
+  it('works on a phone-sized screen: list, then the chat with a way back', async () => {
+    const acme = await makeOrg(e.t.ctx, { name: 'Acme Mobile', plan: 'basic' });
+    const cara = await makeUser(e.t, { org: acme, displayName: 'Cara Cole' });
+    const dan = await makeUser(e.t, { org: acme, displayName: 'Dan Drew' });
+    const conv = await cara.api.call(api.conversations.startDirect, { body: { email: dan.email } });
+    const page = await e.signedIn(dan.token, { phone: true });
+    const item = page.locator('[data-testid=chat-item]', { hasText: 'Cara Cole' });
+    await item.waitFor();
+    await shot(page, 'mobile', '01-list');
+    await item.click();
+    await page.waitForURL(new RegExp(`/chat/${conv.id}$`));
+    await expect(page.locator('.chat-list').isVisible()).resolves.toBe(false);
+    await page.getByRole('textbox', { name: 'Message' }).fill('On my phone');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('[data-testid=message]', { hasText: 'On my phone' }).waitFor();
+    await shot(page, 'mobile', '02-chat');
+    await page.getByRole('link', { name: 'Back to chats' }).click();
+    await page.waitForURL(/\/chat$/);
+    await item.waitFor();
+  });
+});
