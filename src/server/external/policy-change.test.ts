@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
+import type { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
 import type { TestServer } from '../testing/server.js';
@@ -19,7 +20,7 @@ async function externalChat(t: TestServer) {
   return { org, admin, ann, bob, colleague, conv, inside };
 }
 
-async function sendOk(user: { api: import('../../shared/client.js').ParleyClient }, id: string) {
+async function sendOk(user: { api: ParleyClient }, id: string) {
   const m = await user.api.call(api.messages.send, { params: { id }, body: { clientId: cid(), body: 'still here' } });
   expect(m.seq).toBeGreaterThan(0);
 }
