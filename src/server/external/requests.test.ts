@@ -32,18 +32,19 @@ describeEachDb('message requests', (t) => {
     const feed = await rita.api.call(api.activity.feed);
     expect(feed.items.find((e) => e.kind === 'request' && e.conversationId === req.id)).toMatchObject({ status: 'open', person: { userId: sam.user.id, external: true } });
 
+    // No files before acceptance (refused before the file ids are even looked at).
+    const files = await expectApiError(
+      sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: 'a file', fileIds: ['abc'] } }),
+      403,
+      'policy_refused',
+      'request_limit',
+    );
+    expect(files.message).toMatch(/^Files/);
     for (let i = 1; i <= 5; i++) {
       const m = await sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: `note ${i}` } });
       expect(m.seq).toBe(i);
     }
     await expectApiError(sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: 'one more' } }), 403, 'policy_refused', 'request_limit');
-    // No files before acceptance (refused before the file ids are even looked at).
-    const files = await expectApiError(
-      sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: 'a file', fileIds: ['abc'] } }),
-      409,
-      'conversation_not_live',
-    );
-    expect(files.message).toMatch(/accepted/);
     // The recipient answers by accepting first; the sender cannot answer their own request.
     await expectApiError(rita.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: 'hi' } }), 409, 'conversation_not_live');
     await expectApiError(sam.api.call(api.external.accept, { params: { id: req.id } }), 403, 'forbidden');

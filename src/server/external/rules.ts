@@ -120,7 +120,8 @@ export async function decideSend(
       return { allowed: true };
     case 'request': {
       if (conversation.created_by !== sender.id) return { allowed: false, message: 'Accept this message request to reply.' };
-      if (opts.hasFiles) return { allowed: false, message: MESSAGES.requestNoFiles };
+      // The same reason the file upload gives: nothing beyond the request's few messages.
+      if (opts.hasFiles) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestNoFiles };
       const sent = await countOwnMessages(facts.db, conversation.id, sender.id);
       if (sent >= REQUEST_MESSAGE_LIMIT) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestLimit };
       return { allowed: true };
