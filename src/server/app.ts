@@ -6,14 +6,60 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './http/error-handler.js';
-import { buildOpenApi } from './http/openapi.js';
+import { AppError } from './http/errors.js';
+import { buildOpenApi, type PathItem } from './http/openapi.js';
 import { Router } from './http/router.js';
-import { websocketPluginHooks } from './realtime/routes.js';
+import { EVENTS_PATH, websocketPluginHooks } from './realtime/routes.js';
 import { registerDomainRoutes } from './routes.js';
 import { PARLEY_VERSION } from './version.js';
 
 /** Largest WebSocket frame a client may send; typing and signalling frames are tiny. */
 export const MAX_WS_FRAME = 64 * 1024;
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+/** The endpoints registered here rather than through the router, for the OpenAPI document. */
+const NON_JSON_ENDPOINTS: Record<string, PathItem> = {
+  '/healthz': {
+    get: {
+      summary: 'Liveness: answers when the node can reach its database',
+      tags: ['operations'],
+      parameters: [],
+      responses: {
+        '200': {
+          description: 'Alive',
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['ok', 'version'], properties: { ok: { type: 'boolean' }, version: { type: 'string' } } },
+            },
+          },
+        },
+        '503': errorResponse('Shutting down'),
+        default: errorResponse('The database cannot be reached'),
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      summary: "This node's figures in the Prometheus text format",
+      tags: ['operations'],
+      parameters: [],
+      responses: { '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  },
+  [EVENTS_PATH]: {
+    get: {
+      summary: 'The WebSocket of server events (JSON text frames); authenticate with the session cookie, a Bearer token or ?token=',
+      tags: ['realtime'],
+      parameters: [{ name: 'token', in: 'query', required: false, schema: { type: 'string' } }],
+      responses: {
+        '101': { description: 'Switching to the WebSocket protocol' },
+        '401': errorResponse('Not signed in'),
+        '426': errorResponse('Not a WebSocket upgrade request'),
+      },
+    },
+  },
+};
 
 /** Builds the HTTP application of one node (not yet listening). */
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
@@ -25,7 +71,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
     // Per-request access logs would dominate the log at chat rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Requests that arrive while the node is closing get the contract's JSON 503 (below), not
+    // Fastify's own body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
 
@@ -55,7 +103,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerDomainRoutes(router, ctx, app);
 
   let openapi: unknown = null;
-  app.get('/api/v1/openapi.json', async () => (openapi ??= buildOpenApi(router.routes, PARLEY_VERSION)));
+  app.get('/api/v1/openapi.json', async () => (openapi ??= buildOpenApi(router.routes, PARLEY_VERSION, NON_JSON_ENDPOINTS)));
 
   await serveWebClient(app, ctx.config.webDir);
   return app;
@@ -66,10 +114,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
  * but a connection whose request is still in flight (a slow upload, a long download) would then
  * stay open as keep-alive after its answer, and the process would wait for the client to hang
  * up. So answers given while closing say `Connection: close`, and connections that fall idle
- * during the shutdown are closed as soon as they do.
+ * during the shutdown are closed as soon as they do. A request that arrives once closing has
+ * begun (while WebSockets are told 1001) is answered 503 so the client retries elsewhere.
  */
 function closeKeepAliveOnShutdown(app: FastifyInstance): void {
   let closing = false;
+  app.addHook('onRequest', async () => {
+    if (closing) throw new AppError(503, 'service_unavailable', 'This server is shutting down; please retry', {}, { 'retry-after': '1' });
+  });
   app.addHook('preClose', (done) => {
     closing = true;
     if (app.server.listening) {

@@ -109,7 +109,9 @@ export class Metrics {
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge');
     lines.push(`process_resident_memory_bytes ${mem.rss}`);
     for (const [name, s] of this.registry) {
-      lines.push(`# HELP ${name} ${s.help}`, `# TYPE ${name} ${s.type}`, ...s.render(name));
+      // In HELP text only backslashes and line breaks are escaped (the format's rule).
+      const help = s.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${s.type}`, ...s.render(name));
     }
     return lines.join('\n') + '\n';
   }

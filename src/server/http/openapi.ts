@@ -9,9 +9,17 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   }
 }
 
-/** The OpenAPI 3 document, generated from the same schemas that validate requests. */
-export function buildOpenApi(routes: readonly RouteDef[], version: string): unknown {
+/** Operations of one path, keyed by lower-case method, as they appear in the document. */
+export type PathItem = Record<string, Record<string, unknown>>;
+
+/**
+ * The OpenAPI 3 document, generated from the same schemas that validate requests. `extra`
+ * documents the few endpoints that are not JSON routes of the router (health, metrics, the
+ * WebSocket), written out by hand where they are registered.
+ */
+export function buildOpenApi(routes: readonly RouteDef[], version: string, extra: Record<string, PathItem> = {}): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
+  for (const [p, item] of Object.entries(extra)) paths[p] = { ...item };
   for (const r of routes) {
     const p = r.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
     const parameters: unknown[] = [];
