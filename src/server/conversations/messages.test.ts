@@ -171,6 +171,30 @@ describeEachDb('messages: sending', (t) => {
     expect((await ann.api.call(api.conversations.get, { params: { id } })).lastSeq).toBe(4);
   });
 
+  it('numbers messages without gaps or duplicates when two servers share the database', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const people = await Promise.all(Array.from({ length: 10 }, () => makeUser(t(), { org })));
+    const conv = await people[0]!.api.call(api.conversations.create, { body: { title: 'Two nodes', memberIds: people.map((p) => p.user.id) } });
+    const other = await startTestServer(t().kind, { database: t().db });
+    try {
+      const sends = people.flatMap((p, i) =>
+        Array.from({ length: 6 }, (_, k) => {
+          const client = (i + k) % 2 === 0 ? p.api : other.client(p.token);
+          return client.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `n${k}`, body: `from ${i}` } });
+        }),
+      );
+      // The same clientIds again, on the other node: answered with the first messages.
+      const retries = people.map((p, i) => (i % 2 === 0 ? other.client(p.token) : p.api).call(api.messages.send, { params: { id: conv.id }, body: { clientId: 'n0', body: 'again' } }));
+      const [sent, again] = await Promise.all([Promise.all(sends), Promise.all(retries)]);
+      expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      const firstIds = new Map(sent.filter((m) => m.clientId === 'n0').map((m) => [m.senderId, m.id]));
+      for (const m of again) expect(m.id).toBe(firstIds.get(m.senderId));
+      expect((await people[3]!.api.call(api.conversations.get, { params: { id: conv.id } })).lastSeq).toBe(60);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps a clientId idempotent in another server process on the same database (restart, second node)', async () => {
     const { ann, id } = await pair();
     const first = await ann.api.call(api.messages.send, { params: { id }, body: { clientId: 'survives', body: 'before restart' } });

@@ -1,0 +1,69 @@
+import { expect, it } from 'vitest';
+import { api } from '../../shared/api/index.js';
+import { AppError } from '../http/errors.js';
+import { describeEachDb } from '../testing/each-db.js';
+import { makeOrg, makeUser } from '../testing/factories.js';
+import { startTestServer } from '../testing/server.js';
+import { messageWriter, type SendRequest } from './writer.js';
+
+describeEachDb('message writer', (t) => {
+  async function group(n = 3) {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const people = await Promise.all(Array.from({ length: n }, () => makeUser(t(), { org })));
+    const conv = await people[0]!.api.call(api.conversations.create, { body: { title: 'W', memberIds: people.map((p) => p.user.id) } });
+    return { people, id: conv.id };
+  }
+
+  it('stores a burst in batches, dedupes clientIds repeated inside one batch, and publishes once per new message', async () => {
+    const { people, id } = await group();
+    const w = messageWriter(t().ctx);
+    const published: string[] = [];
+    const stop = t().ctx.events.subscribe((_ids, e) => {
+      if (e.type === 'message.created' && e.conversationId === id) published.push(e.message.id);
+    });
+    const reqs: SendRequest[] = Array.from({ length: 300 }, (_, i) => ({ conversationId: id, senderId: people[i % 3]!.user.id, clientId: `k${i % 150}`, body: `b${i}`, fileIds: [] }));
+    const results = await Promise.all(reqs.map((r) => w.submit(r)));
+    stop();
+    // k0..k149 per sender: i and i+150 share sender only when 150 % 3 === 0, which it is.
+    expect(results.filter((r) => r.created)).toHaveLength(150);
+    expect(results.map((r) => r.message.seq).filter((_, i) => results[i]!.created).sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    for (let i = 0; i < 150; i++) expect(results[i + 150]!.message.id).toBe(results[i]!.message.id);
+    expect(published.sort()).toEqual(results.filter((r) => r.created).map((r) => r.message.id).sort());
+  });
+
+  it('fails only the bad request of a batch, with a clean error, and stores the others', async () => {
+    const { people, id } = await group();
+    const w = messageWriter(t().ctx);
+    const good = (i: number): SendRequest => ({ conversationId: id, senderId: people[0]!.user.id, clientId: `g${i}`, body: 'fine', fileIds: [] });
+    // A body the database refuses (NOT NULL) makes the whole batch's transaction fail.
+    const bad = { ...good(99), clientId: 'bad', body: null as unknown as string };
+    const settled = await Promise.allSettled([w.submit(good(1)), w.submit(bad), w.submit(good(2)), w.submit({ ...good(3), conversationId: 'nosuchconversation' })]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    const badErr = (settled[1] as PromiseRejectedResult).reason as AppError;
+    expect(badErr).toBeInstanceOf(AppError);
+    expect(badErr.status).toBe(503);
+    expect(((settled[3] as PromiseRejectedResult).reason as AppError).status).toBe(404);
+    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: {} });
+    expect(history.items.map((m) => [m.seq, m.clientId])).toEqual([
+      [1, 'g1'],
+      [2, 'g2'],
+    ]);
+  });
+
+  it('flushes what is queued when the server shuts down, then refuses new sends', async () => {
+    const node = await startTestServer(t().kind);
+    try {
+      const org = await makeOrg(node.ctx, { plan: 'paid' });
+      const [a, b] = await Promise.all([makeUser(node, { org }), makeUser(node, { org })]);
+      const conv = await a!.api.call(api.conversations.startDirect, { body: { email: b!.email } });
+      const w = messageWriter(node.ctx);
+      const pending = Array.from({ length: 100 }, (_, i) => w.submit({ conversationId: conv.id, senderId: a!.user.id, clientId: `s${i}`, body: 'x', fileIds: [] }));
+      await node.server.close();
+      const results = await Promise.all(pending);
+      expect(results.map((r) => r.message.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      await expect(w.submit({ conversationId: conv.id, senderId: a!.user.id, clientId: 'late', body: 'x', fileIds: [] })).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await node.close();
+    }
+  });
+});
