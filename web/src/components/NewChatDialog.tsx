@@ -119,7 +119,7 @@ export function NewChatDialog({ initial, onClose }: { initial: string; onClose: 
               Invite
             </button>
           )}
-          <button type="submit" className="btn primary" disabled={busy || !isFullEmail(q)}>
+          <button type="submit" className="btn primary" disabled={busy || !isFullEmail(q) || (current?.kind === 'found' && !current.person.canMessage.allowed)}>
             {busy ? 'Starting…' : 'Start communicating'}
           </button>
         </div>

@@ -83,9 +83,10 @@ function Login({ loc, onSignedIn }: { loc: Loc; onSignedIn: () => Promise<void> 
   );
 }
 
-function SignUp() {
+function SignUp({ loc }: { loc: Loc }) {
   const [displayName, setName] = useState('');
-  const [email, setEmail] = useState('');
+  // Invitation links carry the invited address.
+  const [email, setEmail] = useState(loc.params.get('email') ?? '');
   const [password, setPassword] = useState('');
   const [sentTo, setSentTo] = useState<string | null>(null);
   const { busy, error, run } = useSubmit();
@@ -247,7 +248,7 @@ function ResetPassword({ loc }: { loc: Loc }) {
 export function AuthPages({ loc, onSignedIn, signedIn }: { loc: Loc; onSignedIn: () => Promise<void>; signedIn: boolean }) {
   switch (loc.path) {
     case '/signup':
-      return <SignUp />;
+      return <SignUp loc={loc} />;
     case '/verify':
       return <Verify loc={loc} signedIn={signedIn} />;
     case '/forgot-password':

@@ -80,7 +80,9 @@ export function ChatBanners({ conv, meId, onAnswer }: Props) {
   if (block) {
     return (
       <div className="banner banner-readonly" role="status" data-testid="readonly-banner">
-        <strong>Read-only.</strong> {block.message || reasonText(block.reason, null)}
+        <div>
+          <strong>Read-only.</strong> {block.message || reasonText(block.reason, null)}
+        </div>
       </div>
     );
   }
