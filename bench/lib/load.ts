@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import WebSocket from 'ws';
 import type { AppContext } from '../../src/server/context.js';
 import { request } from './setup.js';
@@ -91,7 +92,7 @@ export async function checkIntegrity(ctx: AppContext, conversationIds: string[])
         'conversation_id',
         eb.fn.countAll<number>().as('n'),
         eb.fn.max<number>('seq').as('maxSeq'),
-        eb.fn.count<number>(eb.fn('concat', ['sender_id', eb.val(':'), 'client_id'])).distinct().as('distinctClient'),
+        sql<number>`count(distinct (sender_id || ':' || client_id))`.as('distinctClient'),
       ])
       .where('conversation_id', 'in', chunk)
       .groupBy('conversation_id')
