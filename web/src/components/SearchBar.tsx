@@ -30,6 +30,12 @@ export function SearchBar() {
   const seq = useRef(0);
   const listId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
+  // Closing on blur waits for a click on a result; typing or focusing again cancels it.
+  const blurTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const keepOpen = () => {
+    if (blurTimer.current) clearTimeout(blurTimer.current);
+    blurTimer.current = null;
+  };
 
   const search = useMemo(
     () =>
@@ -53,6 +59,7 @@ export function SearchBar() {
   useEffect(() => () => search.cancel(), [search]);
 
   const onChange = (text: string) => {
+    keepOpen();
     setQ(text);
     setOpen(true);
     setActive(-1);
@@ -143,8 +150,14 @@ export function SearchBar() {
         value={q}
         onChange={(e) => onChange(e.target.value)}
         onKeyDown={onKeyDown}
-        onFocus={() => setOpen(true)}
-        onBlur={() => setTimeout(close, 150)}
+        onFocus={() => {
+          keepOpen();
+          setOpen(true);
+        }}
+        onBlur={() => {
+          keepOpen();
+          blurTimer.current = setTimeout(close, 150);
+        }}
         maxLength={254}
       />
       {showList && (

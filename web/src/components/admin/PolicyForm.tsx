@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import type { OrgSettingsPatch } from '../../../../src/shared/api/external.js';
 import type { OrgPolicy } from '../../../../src/shared/api/shapes.js';
 import { api, client } from '../../lib/client.js';
 import { errorText } from '../../lib/reasons.js';
@@ -12,9 +13,19 @@ export function parseDomains(s: string): string[] {
 
 const MIB = 1024 * 1024;
 
+/** Only what the admin changed, so untouched fields keep following the plan's defaults. */
+export function policyChanges(before: OrgPolicy, after: OrgPolicy): OrgSettingsPatch {
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(after) as (keyof OrgPolicy)[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) patch[key] = after[key];
+  }
+  return patch as OrgSettingsPatch;
+}
+
 export function PolicyForm({ orgId }: { orgId: string }) {
   const { me, refresh } = useSession();
   const [policy, setPolicy] = useState<OrgPolicy | null>(null);
+  const [loaded, setLoaded] = useState<OrgPolicy | null>(null);
   const [allowText, setAllowText] = useState('');
   const [blockText, setBlockText] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +34,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
 
   const apply = (p: OrgPolicy) => {
     setPolicy(p);
+    setLoaded(p);
     setAllowText(p.allowDomains.join(', '));
     setBlockText(p.blockDomains.join(', '));
   };
@@ -34,7 +46,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
     );
   }, [orgId]);
 
-  if (!policy) return error ? <ErrorNote message={error} /> : <p className="muted">Loading…</p>;
+  if (!policy || !loaded) return error ? <ErrorNote message={error} /> : <p className="muted">Loading…</p>;
 
   const set = (p: Partial<OrgPolicy>) => {
     setSaved(false);
@@ -46,7 +58,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const body = { ...policy, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) };
+      const body = policyChanges(loaded, { ...policy, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) });
       const res = await client.call(api.external.patchSettings, { params: { id: orgId }, body });
       apply(res.policy);
       setSaved(true);
@@ -69,7 +81,7 @@ export function PolicyForm({ orgId }: { orgId: string }) {
           <input type="checkbox" name="externalMessaging" checked={policy.externalMessaging} onChange={(e) => set({ externalMessaging: e.target.checked })} />
           <span>
             <strong>External messaging</strong>
-            <small>People of {me.org.name} can start and continue chats with people of other organizations. Switching it off keeps existing chats readable but read-only.</small>
+            <small>People of {me.org.name} can start and continue chats with people of other organizations. Switching it off keeps existing chats readable but read-only.{me.org.plan === 'paid' ? ' For a paid organization, switching it on opts in to the beta.' : ''}</small>
           </span>
         </label>
         <label className="check">
