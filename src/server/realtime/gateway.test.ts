@@ -189,6 +189,23 @@ describeEachDb('realtime gateway', (t) => {
       keep.close();
     });
 
+    it('closes the sockets of a user an admin deactivates or deletes', async () => {
+      const org = await makeOrg(t().ctx, { plan: 'paid' });
+      const admin = await makeUser(t(), { org, role: 'admin' });
+      const doomed = await makeUser(t(), { org });
+      const removed = await makeUser(t(), { org });
+      const s1 = await TestSocket.open(t().url, { token: doomed.token });
+      const s2 = await TestSocket.open(t().url, { token: removed.token });
+      const keep = await TestSocket.open(t().url, { token: admin.token });
+      await admin.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: doomed.user.id } });
+      await admin.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: removed.user.id } });
+      await gatewayOf(t().ctx).heartbeat();
+      expect((await s1.closed).code).toBe(4001);
+      expect((await s2.closed).code).toBe(4001);
+      expect(keep.ws.readyState).toBe(WebSocket.OPEN);
+      keep.close();
+    });
+
     it('terminates a socket that stops answering pings', async () => {
       const u = await makeUser(t());
       const url = `${t().url.replace(/^http/, 'ws')}/api/v1/events`;
@@ -204,6 +221,27 @@ describeEachDb('realtime gateway', (t) => {
       expect(answering.ws.readyState).toBe(WebSocket.OPEN);
       answering.close();
     });
+  });
+});
+
+describe('realtime gateway heartbeat timer', () => {
+  it('re-checks sessions on its own every heartbeat interval', async () => {
+    const saved = process.env.PARLEY_WS_HEARTBEAT_MS;
+    process.env.PARLEY_WS_HEARTBEAT_MS = '200';
+    const t = await startTestServer('sqlite');
+    try {
+      expect(gatewayOf(t.ctx).options.heartbeatMs).toBe(200);
+      const u = await makeUser(t);
+      const s = await TestSocket.open(t.url, { token: u.token });
+      const started = Date.now();
+      await u.api.call(api.auth.logout);
+      expect((await s.closed).code).toBe(4001);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      if (saved === undefined) delete process.env.PARLEY_WS_HEARTBEAT_MS;
+      else process.env.PARLEY_WS_HEARTBEAT_MS = saved;
+      await t.close();
+    }
   });
 });
 

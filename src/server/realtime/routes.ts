@@ -45,6 +45,8 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
     },
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       const auth = authed.get(req);
+      // The plugin keeps the request alive as long as the socket: do not keep the user row too.
+      authed.delete(req);
       if (!auth) {
         socket.close(WS_CLOSE.sessionEnded, 'not authenticated');
         return;
