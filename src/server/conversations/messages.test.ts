@@ -38,6 +38,18 @@ describeEachDb('messages: sending', (t) => {
     expect(created[0]!.event).toEqual({ type: 'message.created', conversationId: id, message: msg });
   });
 
+  it('stores text exactly: quotes, backslashes, braces, commas, newlines, emoji, right-to-left', async () => {
+    const { ann, bob, id } = await pair();
+    const tricky = ['{"a":1,"b":[2,3]}', 'back\\slash \\" quote\' \n line\r\n\ttab', 'NULL', '{}', ',', '😀 👩‍👩‍👧 مرحبا שלום', '  padded  '];
+    const sent = await Promise.all(tricky.map((body, i) => ann.api.call(api.messages.send, { params: { id }, body: { clientId: `t${i}`, body } })));
+    expect(sent.map((m) => m.body)).toEqual(tricky);
+    const history = await bob.api.call(api.messages.list, { params: { id }, query: {} });
+    expect(new Set(history.items.map((m) => m.body))).toEqual(new Set(tricky));
+    // A lone surrogate cannot be stored as UTF-8: it becomes U+FFFD rather than an error.
+    const lone = await ann.api.call(api.messages.send, { params: { id }, body: { clientId: 'lone', body: 'a\ud800b' } });
+    expect(lone.body).toBe('a\ufffdb');
+  });
+
   it('is idempotent on clientId: a retry answers the first message with 200', async () => {
     const { ann, bob, id } = await pair();
     const first = await post(ann, id, { clientId: 'retry-me', body: 'once' });

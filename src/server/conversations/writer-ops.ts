@@ -1,12 +1,12 @@
 import type SQLite from 'better-sqlite3';
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from '../context.js';
-import { currentMemberIdsOf, type MessageRow } from './store.js';
+import type { MessageRow } from './store.js';
 
 /**
- * The statements of one message batch, in two implementations: Kysely (PostgreSQL, and any
- * database) and prepared better-sqlite3 statements (SQLite, where a batch is a few thousand
- * microsecond-cheap statements instead of a few big queries Kysely has to build and compile).
+ * The statements of one message batch, in two implementations: array-parameter statements for
+ * PostgreSQL (a handful of round trips per batch, whatever its size) and prepared better-sqlite3
+ * statements for SQLite (in-process, so many microsecond-cheap statements beat a few big ones).
  * Both run inside a transaction the writer opened; the writer plans, they execute.
  */
 export interface BatchOps {
@@ -22,53 +22,42 @@ export interface BatchOps {
   memberIds(conversationIds: readonly string[]): Promise<Map<string, string[]>>;
 }
 
-const CHUNK = 500;
-
-function valuesList(rows: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
-  return sql`(VALUES ${sql.join(rows)})`;
-}
-
-function* chunked<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
-}
-
-/** Set-based statements through Kysely: a handful of queries per batch, whatever its size. */
-export function kyselyOps(trx: Executor): BatchOps {
+/**
+ * PostgreSQL: set-based statements whose inputs travel as a few array parameters (`unnest`), so
+ * each statement has a constant text and costs the same to build and plan at any batch size.
+ */
+export function postgresOps(trx: Executor): BatchOps {
   return {
     db: trx,
     async findExisting(keys) {
-      const out: MessageRow[] = [];
-      for (const part of chunked(keys)) {
-        // A join on a VALUES list probes the unique (conversation_id, sender_id, client_id)
-        // index once per key.
-        const r = await sql<MessageRow>`SELECT m.* FROM ${valuesList(part.map((k) => sql`(${k.conversationId}, ${k.senderId}, ${k.clientId})`))} AS v
-          JOIN messages m ON m.conversation_id = v.column1 AND m.sender_id = v.column2 AND m.client_id = v.column3`.execute(trx);
-        for (const row of r.rows) out.push({ ...row, seq: Number(row.seq) });
-      }
-      return out;
+      const r = await sql<MessageRow>`SELECT m.* FROM unnest(${keys.map((k) => k.conversationId)}::text[], ${keys.map((k) => k.senderId)}::text[], ${keys.map((k) => k.clientId)}::text[]) AS v(c, s, k)
+        JOIN messages m ON m.conversation_id = v.c AND m.sender_id = v.s AND m.client_id = v.k`.execute(trx);
+      return r.rows;
     },
     async bumpSeqs(counts, now) {
-      const out = new Map<string, number>();
-      for (const part of chunked([...counts])) {
-        const r = await sql<{ id: string; last_seq: number }>`UPDATE conversations SET last_seq = last_seq + v.column2, last_activity_at = ${now}
-          FROM ${valuesList(part.map(([id, n]) => sql`(${id}, CAST(${n} AS integer))`))} AS v
-          WHERE conversations.id = v.column1 RETURNING id, last_seq`.execute(trx);
-        for (const row of r.rows) out.set(row.id, Number(row.last_seq));
-      }
-      return out;
+      const r = await sql<{ id: string; last_seq: number }>`UPDATE conversations AS c SET last_seq = c.last_seq + v.n, last_activity_at = ${now}
+        FROM unnest(${[...counts.keys()]}::text[], ${[...counts.values()]}::integer[]) AS v(id, n)
+        WHERE c.id = v.id RETURNING c.id, c.last_seq`.execute(trx);
+      return new Map(r.rows.map((row) => [row.id, Number(row.last_seq)]));
     },
     async insert(rows) {
-      for (const part of chunked(rows)) await trx.insertInto('messages').values(part).execute();
+      const col = <K extends keyof MessageRow>(k: K) => rows.map((r) => r[k]);
+      await sql`INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, created_at, edited_at, deleted_at)
+        SELECT * FROM unnest(${col('id')}::text[], ${col('conversation_id')}::text[], ${col('seq')}::integer[], ${col('sender_id')}::text[],
+          ${col('client_id')}::text[], ${col('body')}::text[], ${col('created_at')}::text[], ${col('edited_at')}::text[], ${col('deleted_at')}::text[])`.execute(trx);
     },
     async advanceCursors(tops) {
-      for (const part of chunked(tops)) {
-        await sql`UPDATE conversation_members SET last_read_seq = v.column3
-          FROM ${valuesList(part.map((p) => sql`(${p.conversationId}, ${p.userId}, CAST(${p.seq} AS integer))`))} AS v
-          WHERE conversation_members.conversation_id = v.column1 AND conversation_members.user_id = v.column2
-            AND conversation_members.last_read_seq < v.column3`.execute(trx);
-      }
+      await sql`UPDATE conversation_members AS m SET last_read_seq = v.seq
+        FROM unnest(${tops.map((t) => t.conversationId)}::text[], ${tops.map((t) => t.userId)}::text[], ${tops.map((t) => t.seq)}::integer[]) AS v(c, u, seq)
+        WHERE m.conversation_id = v.c AND m.user_id = v.u AND m.last_read_seq < v.seq`.execute(trx);
     },
-    memberIds: (ids) => currentMemberIdsOf(trx, ids),
+    async memberIds(ids) {
+      const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+      const r = await sql<{ conversation_id: string; user_id: string }>`SELECT conversation_id, user_id FROM conversation_members
+        WHERE conversation_id = ANY(${[...ids]}::text[]) AND left_at IS NULL`.execute(trx);
+      for (const row of r.rows) out.get(row.conversation_id)!.push(row.user_id);
+      return out;
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { AppError, notFound } from '../http/errors.js';
 import { linkAttachments } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
-import { kyselyOps, sqliteOps, type BatchOps } from './writer-ops.js';
+import { postgresOps, sqliteOps, type BatchOps } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
 export interface SendRequest {
@@ -147,7 +147,7 @@ export class MessageWriter {
       // Locks in id order: batches of several nodes never wait on each other in a cycle. The
       // existing-clientId read comes after, so it sees what another node's batch committed.
       await sql`SELECT id FROM conversations WHERE id IN (${sql.join(convIds)}) ORDER BY id FOR UPDATE`.execute(trx);
-      return runBatch(kyselyOps(trx), reqs, now);
+      return runBatch(postgresOps(trx), reqs, now);
     });
   }
 }
