@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { buildOpenApi, type PathItem } from './http/openapi.js';
 import { Router } from './http/router.js';
@@ -71,6 +71,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
     // Per-request access logs would dominate the log at chat rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL that does not decode (`/%E0%A4%A`) is refused before routing; answer it in our JSON.
+    frameworkErrors: handleFrameworkError,
     // Requests that arrive while the node is closing get the contract's JSON 503 (below), not
     // Fastify's own body.
     return503OnClosing: false,
@@ -152,7 +154,7 @@ async function serveWebClient(app: FastifyInstance, webDir: string | null): Prom
   // Client-side routes (/chat/…, /admin/…) load the app; API paths keep their JSON 404.
   app.get('/*', async (req, reply) => {
     const url = req.url.split('?')[0] ?? '';
-    if (url.startsWith('/api/') || path.extname(url)) {
+    if (url === '/api' || url.startsWith('/api/') || path.extname(url)) {
       return reply.code(404).send({ error: { code: 'route_not_found', message: `No route GET ${url}` } });
     }
     return sendIndex(req, reply);

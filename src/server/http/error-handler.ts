@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../../shared/errors.js';
 import { AppError } from './errors.js';
 
@@ -47,4 +47,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     const body: ErrorBody = { error: { code: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}` } };
     return reply.code(404).send(body);
   });
+}
+
+/**
+ * Errors Fastify raises before routing (a URL that does not decode, a failed constraint) never
+ * reach the error handler; passed as the `frameworkErrors` option, this gives them the same JSON.
+ */
+export function handleFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const known = fromFastify(err) ?? new AppError(400, 'invalid_request', 'The request is malformed');
+  void reply.code(known.status).send(known.toBody());
 }
