@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from './context.js';
-import { handleFrameworkError, installErrorHandling } from './http/error-handler.js';
+import { handleClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { buildOpenApi, type PathItem } from './http/openapi.js';
 import { Router } from './http/router.js';
@@ -73,6 +73,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // A URL that does not decode (`/%E0%A4%A`) is refused before routing; answer it in our JSON.
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
     // Requests that arrive while the node is closing get the contract's JSON 503 (below), not
     // Fastify's own body.
     return503OnClosing: false,

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../../shared/errors.js';
 import { AppError } from './errors.js';
@@ -56,4 +58,27 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function handleFrameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const known = fromFastify(err) ?? new AppError(400, 'invalid_request', 'The request is malformed');
   void reply.code(known.status).send(known.toBody());
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers or URL past the size
+ * limit, broken framing, a request that never finishes arriving): answered with the contract's
+ * JSON instead of Fastify's own body, then the connection is dropped. Passed as the
+ * `clientErrorHandler` option.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'invalid_request', 'The request headers or URL are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive']
+        : [400, 'invalid_request', 'The request is malformed'];
+  const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  // Like Node's default: the rest of a refused request is not read.
+  socket.destroy();
 }
