@@ -5,7 +5,7 @@ import type { AppContext, Executor } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
-import { getMemberRow, insertConversation, lockConversation, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
+import { currentMemberIds, getMemberRow, insertConversation, lockConversation, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
 
@@ -34,16 +34,6 @@ async function checkColleagues(db: Executor, orgId: string, userIds: readonly st
 
 function checkIsGroup(row: Pick<ConversationRow, 'kind'>): void {
   if (row.kind !== 'group') throw conflict('not_a_group', 'A direct chat is always between the same two people; start a group chat to add others');
-}
-
-async function countMembers(db: Executor, conversationId: string): Promise<number> {
-  const r = await db
-    .selectFrom('conversation_members')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('conversation_id', '=', conversationId)
-    .where('left_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
 }
 
 export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input: { title: string; memberIds: readonly string[] }): Promise<Conversation> {
@@ -85,13 +75,11 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
   const added = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockConversation(trx, conv.id, ctx.dialect);
     if (!locked) throw notFound('Conversation');
-    const fresh: string[] = [];
-    for (const id of ids) {
-      const m = await getMemberRow(trx, conv.id, id);
-      if (!m || m.left_at) fresh.push(id);
-    }
+    const current = await currentMemberIds(trx, conv.id);
+    const already = new Set(current);
+    const fresh = ids.filter((id) => !already.has(id));
     if (fresh.length === 0) return fresh;
-    if ((await countMembers(trx, conv.id)) + fresh.length > GROUP_MEMBERS_MAX) {
+    if (current.length + fresh.length > GROUP_MEMBERS_MAX) {
       throw badRequest(`A group chat has at most ${GROUP_MEMBERS_MAX} members`);
     }
     // Newcomers start with nothing unread: they see the history, but are not flooded by it.
