@@ -11,6 +11,7 @@
  *   npm run bench -- --idle 15000          memory per idle authenticated socket
  *   npm run bench -- --history             history paging in a 1,000,000-message chat
  *   npm run bench -- --group 1000          one message to a 1,000-member group
+ *   --no-pin                               do not pin the server and the load to CPUs 0 and 1
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -32,10 +33,11 @@ export interface BenchArgs {
   group?: number;
   peak: boolean;
   concurrency: number;
+  pin: boolean;
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, concurrency: 64 };
+  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, concurrency: 64, pin: true };
   const num = (v: string | undefined, name: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
@@ -58,6 +60,7 @@ function parseArgs(argv: string[]): BenchArgs {
       case '--history': a.history = true; { const n = optional(); if (n) a.historySize = num(n, 'history'); } break;
       case '--group': a.group = Number(optional() ?? 1000); break;
       case '--peak': a.peak = true; break;
+      case '--no-pin': a.pin = false; break;
       case '--help':
         console.log('see the header of bench/run.ts for the options');
         process.exit(0);
@@ -84,7 +87,7 @@ function pinning(): string | null {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const cpus = pinning();
+  const cpus = args.pin ? pinning() : null;
   console.log(`Parley benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
   console.log(`  database: ${args.postgres ? 'PostgreSQL' : 'SQLite'}; nodes: ${args.nodes}${args.redis ? ' + Redis' : ''}; pinning: ${cpus ? 'server CPU 0, load CPU 1' : 'none'}`);
   const dep = await startDeployment({ postgres: args.postgres, redis: args.redis, nodes: args.nodes, cpus });
