@@ -198,6 +198,31 @@ export interface DirectoryLookupsTable {
   at: string;
 }
 
+// ---- files ----
+export interface FilesTable {
+  id: string;
+  conversation_id: string;
+  uploader_id: string;
+  /** The name as the uploader gave it (sanitized); never used to build a path. */
+  name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  /** The blob's key in the file storage (content-addressed: shared by identical files). */
+  storage_key: string;
+  created_at: string;
+  /** Set when the message carrying it was deleted; the row and blob go at the next collection. */
+  deleted_at: string | null;
+}
+
+/** Which message carries which file; a file belongs to at most one message. */
+export interface MessageFilesTable {
+  message_id: string;
+  file_id: string;
+  position: number;
+  created_at: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   org_domains: OrgDomainsTable;
@@ -217,4 +242,6 @@ export interface Database {
   chat_invitations: ChatInvitationsTable;
   message_requests: MessageRequestsTable;
   directory_lookups: DirectoryLookupsTable;
+  files: FilesTable;
+  message_files: MessageFilesTable;
 }

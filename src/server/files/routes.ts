@@ -1,7 +1,111 @@
-import type { FastifyInstance } from 'fastify';
+import fastifyMultipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { api } from '../../shared/api/index.js';
+import { DownloadParams, DownloadQuery, FileName, FILE_LIMITS } from '../../shared/api/files.js';
 import type { AppContext } from '../context.js';
-import type { Router } from '../http/router.js';
+import { badRequest, unauthenticated } from '../http/errors.js';
+import { authenticate, Router } from '../http/router.js';
+import { startGarbageCollector } from './gc.js';
+import { contentDisposition, etagMatches, parseRange, recordedContentType, servedContentType } from './http.js';
+import { checkFileAccess, checkUploadTarget, doStoreUpload, fileStorage, fileTooLarge, listConversationFiles } from './service.js';
 
-export function registerFilesRoutes(_router: Router, _ctx: AppContext, _app: FastifyInstance): void {
-  // Routes of this domain are registered here.
+// Room for multipart boundaries and part headers around the file itself.
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export function registerFilesRoutes(router: Router, ctx: AppContext, app: FastifyInstance): void {
+  router.add(api.files.listForConversation, async ({ auth, params, query }) =>
+    listConversationFiles(ctx, auth.user.id, params.id, { cursor: query.cursor, limit: query.limit ?? FILE_LIMITS.listLimitDefault }),
+  );
+
+  // Uploads live in a context of their own: bodies are streamed, never parsed or buffered, and
+  // multipart exists only here, so the JSON routes elsewhere keep their parsers and limits.
+  app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    await child.register(fastifyMultipart, {
+      // The part's name is checked as sent: a path in it is refused, not silently cut down.
+      preservePath: true,
+      limits: { files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100, fieldNameSize: 100 },
+    });
+    // An answer given before the body was read (an error, a refusal) closes the connection,
+    // so the server never reads and discards a large body it has refused.
+    child.addHook('onSend', async (req, reply, payload) => {
+      if (!req.raw.complete) reply.header('connection', 'close');
+      return payload;
+    });
+    const sub = new Router(child, ctx);
+    sub.add(api.files.upload, async ({ auth, query, req }) => {
+      const { maxBytes } = await checkUploadTarget(ctx, auth.user.id, auth.user.org_id, query.conversationId);
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (req.isMultipart()) {
+        if (declared > maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(maxBytes);
+        // One byte past the limit reaches the storage, which then refuses the file.
+        const part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1 } });
+        if (!part) throw badRequest('The form has no file part');
+        const name = parseName(query.name ?? part.filename);
+        const contentType = recordedContentType(part.mimetype, name);
+        return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name, contentType, maxBytes, source: part.file });
+      }
+      if (declared > maxBytes) throw fileTooLarge(maxBytes);
+      if (query.name === undefined) throw badRequest('A file name is required (?name=)', [{ path: 'query.name', message: 'required' }]);
+      const contentType = recordedContentType(req.headers['content-type'], query.name);
+      return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name: query.name, contentType, maxBytes, source: req.raw });
+    });
+    router.routes.push(...sub.routes);
+  });
+
+  router.routes.push(api.files.download);
+  app.get('/api/v1/files/:id', async (req, reply) => download(ctx, req, reply));
+
+  startGarbageCollector(ctx);
+}
+
+function parseName(raw: string | undefined): string {
+  const r = FileName.safeParse(raw ?? '');
+  if (!r.success) throw badRequest(`Invalid file name: ${r.error.issues[0]?.message ?? 'bad value'}`, [{ path: 'query.name', message: r.error.issues[0]?.message ?? 'bad value' }]);
+  return r.data;
+}
+
+/**
+ * Download: bytes streamed from storage with Range, ETag and headers that keep a user's file
+ * from ever running as a page of this origin. Binary, so it does not go through the JSON router.
+ */
+async function download(ctx: AppContext, req: FastifyRequest, reply: FastifyReply) {
+  const auth = await authenticate(ctx, req);
+  if (!auth) throw unauthenticated();
+  const params = DownloadParams.safeParse(req.params);
+  if (!params.success) throw badRequest('Not a valid file id');
+  const query = DownloadQuery.safeParse(req.query ?? {});
+  if (!query.success) throw badRequest('inline must be 0 or 1');
+  const file = await checkFileAccess(ctx, auth.user.id, params.data.id);
+
+  const etag = `"${file.sha256}"`;
+  const served = servedContentType(file.content_type);
+  const inline = query.data.inline === '1' && served.inlineOk;
+  reply.headers({
+    etag,
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, no-cache',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+    'cross-origin-resource-policy': 'same-origin',
+    'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', file.name),
+  });
+  if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+
+  const size = Number(file.size);
+  const range = parseRange(req.headers.range, size);
+  if (range.kind === 'unsatisfiable') {
+    return reply.code(416).header('content-range', `bytes */${size}`).send({ error: { code: 'range_not_satisfiable', message: 'The requested range is outside the file' } });
+  }
+  const storage = fileStorage(ctx);
+  reply.type(served.type);
+  if (range.kind === 'partial') {
+    const stream = await storage.open(file.storage_key, range);
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+    return reply.send(stream);
+  }
+  if (size === 0) return reply.code(200).header('content-length', 0).send('');
+  const stream = await storage.open(file.storage_key);
+  return reply.code(200).header('content-length', size).send(stream);
 }

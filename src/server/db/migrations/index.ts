@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_conversations.js';
+import * as m0006 from './0006_files.js';
 import * as m0007 from './0007_external.js';
 
 /**
@@ -10,5 +11,6 @@ import * as m0007 from './0007_external.js';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_conversations': m0002,
+  '0006_files': m0006,
   '0007_external': m0007,
 };
