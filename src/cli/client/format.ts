@@ -3,7 +3,6 @@ import type { ServerEvent } from '../../shared/events.js';
 
 /** One line, whatever the text holds: newlines and control characters would break the layout. */
 export function oneLine(s: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   const flat = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
