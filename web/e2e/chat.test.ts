@@ -117,7 +117,11 @@ run('web: two organizations chat in the browser', () => {
     await composerA.fill('Files for you');
     await composerA.press('Enter');
     const withFiles = b.locator('[data-testid=message]', { hasText: 'Files for you' });
-    await withFiles.waitFor();
+    await withFiles.waitFor().catch(async (err: unknown) => {
+      await shot(a, 'files', 'debug-sender');
+      await shot(b, 'files', 'debug-receiver');
+      throw err;
+    });
     const img = withFiles.locator('img[alt="gradient.png"]');
     await img.waitFor();
     await expect(img.getAttribute('src')).resolves.toMatch(/^\/api\/v1\/files\/[^?]+\?inline=1$/);

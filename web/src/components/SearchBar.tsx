@@ -144,7 +144,7 @@ export function SearchBar() {
         aria-controls={listId}
         aria-autocomplete="list"
         aria-activedescendant={activeKey ? `${listId}-${activeKey}` : undefined}
-        placeholder="Search colleagues, or type an email"
+        placeholder="Search people or type an email"
         autoComplete="off"
         spellCheck={false}
         value={q}
