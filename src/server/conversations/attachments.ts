@@ -1,18 +1,25 @@
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { AppContext, Executor } from '../context.js';
-import { badRequest } from '../http/errors.js';
+import { checkAttachable, doAttachFiles, doDetachMessageFiles, filesForMessages } from '../files/attach.js';
+import { checkFilesPolicy, fileTooLarge } from '../files/service.js';
 import type { ConversationRow } from './store.js';
 
 /**
- * The seams where files attach to messages. Files are not stored yet, so a message carries
- * none; the files domain fills these bodies in (each is called once per request or per batch)
- * and the send, history, edit and delete paths pick them up unchanged.
+ * The seams where files attach to messages; the files domain (src/server/files/attach.ts) does
+ * the work, and the send, history, edit and delete paths pick them up unchanged.
  */
 
-/** Before a send: may `sender` attach these uploads in this conversation? Throws if not. */
-export async function checkAttachments(_ctx: AppContext, _conversation: ConversationRow, _sender: UserWithOrg, fileIds: readonly string[]): Promise<void> {
-  if (fileIds.length > 0) throw badRequest('Unknown file: upload it to this conversation first');
+/**
+ * Before a send: may `sender` attach these uploads in this conversation? Throws if not. A retry
+ * with the first send's `clientId` finds its files attached to that message and passes.
+ */
+export async function checkAttachments(ctx: AppContext, conversation: ConversationRow, sender: UserWithOrg, fileIds: readonly string[], clientId?: string): Promise<void> {
+  if (fileIds.length === 0) return;
+  const files = await checkAttachable(ctx.db, { conversationId: conversation.id, senderId: sender.id, fileIds, clientId });
+  // The orgs' file policy may have changed since the upload.
+  const { maxBytes } = await checkFilesPolicy(ctx, conversation.id, sender.org_id);
+  if (files.some((f) => f.size > maxBytes)) throw fileTooLarge(maxBytes, false);
 }
 
 /**
@@ -20,16 +27,19 @@ export async function checkAttachments(_ctx: AppContext, _conversation: Conversa
  * files to it. Answers each message's files, for the acknowledgement and the event.
  */
 export async function linkAttachments(
-  _trx: Executor,
-  _links: readonly { messageId: string; conversationId: string; senderId: string; fileIds: readonly string[] }[],
+  trx: Executor,
+  links: readonly { messageId: string; conversationId: string; senderId: string; fileIds: readonly string[] }[],
 ): Promise<Map<string, FileInfo[]>> {
-  return new Map();
+  for (const l of links) await doAttachFiles(trx, l.messageId, l.fileIds);
+  return filesForMessages(trx, links.map((l) => l.messageId));
 }
 
 /** Inside a delete's transaction: the tombstone keeps no files. */
-export async function detachAttachments(_trx: Executor, _messageId: string): Promise<void> {}
+export async function detachAttachments(trx: Executor, messageId: string): Promise<void> {
+  await doDetachMessageFiles(trx, messageId);
+}
 
 /** The files of many messages, for presenting history. */
-export async function loadMessageFiles(_db: Executor, _messageIds: readonly string[]): Promise<Map<string, FileInfo[]>> {
-  return new Map();
+export async function loadMessageFiles(db: Executor, messageIds: readonly string[]): Promise<Map<string, FileInfo[]>> {
+  return filesForMessages(db, messageIds);
 }

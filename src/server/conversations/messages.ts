@@ -58,7 +58,7 @@ export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: 
   const fileIds = [...new Set(input.fileIds ?? [])];
   const body = checkBody(input.body, fileIds.length > 0);
   await checkCanSend(ctx, conv, sender, fileIds.length > 0);
-  await checkAttachments(ctx, conv, sender, fileIds);
+  await checkAttachments(ctx, conv, sender, fileIds, input.clientId);
   return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
 }
 

@@ -1,6 +1,7 @@
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { Executor } from '../context.js';
-import { nowIso, isUniqueViolation } from '../db/util.js';
+import { sql } from 'kysely';
+import { nowIso } from '../db/util.js';
 import { badRequest } from '../http/errors.js';
 import { presentFile } from './store.js';
 
@@ -24,15 +25,16 @@ function chunks<T>(items: readonly T[]): T[][] {
  */
 export async function checkAttachable(
   db: Executor,
-  input: { conversationId: string; senderId: string; fileIds: readonly string[] },
+  input: { conversationId: string; senderId: string; fileIds: readonly string[]; clientId?: string },
 ): Promise<FileInfo[]> {
   if (input.fileIds.length === 0) return [];
   if (new Set(input.fileIds).size !== input.fileIds.length) throw badRequest('The same file is listed twice');
   const rows = await db
     .selectFrom('files')
     .leftJoin('message_files as mf', 'mf.file_id', 'files.id')
+    .leftJoin('messages as m', 'm.id', 'mf.message_id')
     .selectAll('files')
-    .select('mf.message_id')
+    .select(['mf.message_id', 'm.client_id', 'm.sender_id'])
     .where('files.id', 'in', [...input.fileIds])
     .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -42,26 +44,36 @@ export async function checkAttachable(
     if (!row || row.deleted_at || row.uploader_id !== input.senderId || row.conversation_id !== input.conversationId) {
       throw badRequest(`File ${id} cannot be attached: upload it to this conversation first`, [{ path: 'body.fileIds', message: `unknown file ${id}` }]);
     }
-    if (row.message_id) {
+    // A retried send (same clientId) finds its files on its own first message: not an error,
+    // the writer answers that message.
+    const retry = input.clientId !== undefined && row.client_id === input.clientId && row.sender_id === input.senderId;
+    if (row.message_id && !retry) {
       throw badRequest(`File ${id} is already attached to another message`, [{ path: 'body.fileIds', message: `file ${id} already attached` }]);
     }
     return presentFile(row);
   });
 }
 
-/** Links checked files to a new message; call inside the message's transaction. */
+/**
+ * Links checked files to a new message; call inside the message's transaction. Never fails a
+ * batch: a file collected or taken by a racing message since the check is skipped, so callers
+ * present what `filesForMessages` answers afterwards.
+ */
 export async function doAttachFiles(trx: Executor, messageId: string, fileIds: readonly string[]): Promise<void> {
-  if (fileIds.length === 0) return;
   const at = nowIso();
-  try {
+  for (const [position, fileId] of fileIds.entries()) {
     await trx
       .insertInto('message_files')
-      .values(fileIds.map((fileId, position) => ({ message_id: messageId, file_id: fileId, position, created_at: at })))
+      .columns(['message_id', 'file_id', 'position', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('files')
+          .select([sql<string>`cast(${messageId} as text)`.as('message_id'), 'files.id', sql<number>`cast(${position} as integer)`.as('position'), sql<string>`cast(${at} as text)`.as('created_at')])
+          .where('files.id', '=', fileId)
+          .where('files.deleted_at', 'is', null),
+      )
+      .onConflict((oc) => oc.column('file_id').doNothing())
       .execute();
-  } catch (err) {
-    // Two messages raced for the same file; the unique index let one win.
-    if (isUniqueViolation(err)) throw badRequest('A file is already attached to another message');
-    throw err;
   }
 }
 

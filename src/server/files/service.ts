@@ -21,10 +21,10 @@ export function fileStorage(ctx: AppContext): FileStorage {
   return s;
 }
 
-export function fileTooLarge(maxBytes: number): AppError {
+export function fileTooLarge(maxBytes: number, closeConnection = true): AppError {
   const mib = maxBytes / (1024 * 1024);
   const shown = mib >= 1 ? `${Math.floor(mib * 10) / 10} MiB` : `${maxBytes} bytes`;
-  return new AppError(413, 'payload_too_large', `The file is larger than this chat allows (${shown})`, { reason: 'file_too_large' }, { connection: 'close' });
+  return new AppError(413, 'payload_too_large', `The file is larger than this chat allows (${shown})`, { reason: 'file_too_large' }, closeConnection ? { connection: 'close' } : {});
 }
 
 /**
@@ -41,6 +41,15 @@ export async function checkUploadTarget(ctx: AppContext, userId: string, userOrg
   if (conv.state === 'declined' || conv.state === 'blocked') {
     throw policyRefused('blocked', 'This chat does not accept new messages or files.');
   }
+  return checkFilesPolicy(ctx, conversationId, userOrgId);
+}
+
+/**
+ * The org side of sharing files in a conversation now: across orgs both must have
+ * `externalFiles` on; the limit is the smallest of the deployment's and every member org's.
+ * Checked at upload and again when a message attaches files (a policy may change in between).
+ */
+export async function checkFilesPolicy(ctx: AppContext, conversationId: string, userOrgId: string): Promise<{ maxBytes: number }> {
   const orgIds = new Set(await memberOrgIds(ctx.db, conversationId));
   orgIds.add(userOrgId);
   let maxBytes = ctx.config.maxFileBytes;
