@@ -134,6 +134,29 @@ run('web: two organizations chat in the browser', () => {
 
   });
 
+  it('loads older history when scrolling up, keeping the order by seq', async () => {
+    const org = await makeOrg(e.t.ctx, { name: 'History Org', plan: 'basic' });
+    const hal = await makeUser(e.t, { org, displayName: 'Hal History' });
+    const ivy = await makeUser(e.t, { org, displayName: 'Ivy Reader' });
+    const conv = await hal.api.call(api.conversations.startDirect, { body: { email: ivy.email } });
+    // Both write, each staying under the per-user send burst.
+    for (let i = 1; i <= 130; i++) {
+      await (i % 2 ? hal : ivy).api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `h-${i}`, body: `history line ${i}` } });
+    }
+    const page = await e.signedIn(ivy.token, { path: `/chat/${conv.id}` });
+    await page.locator('[data-testid=message]', { hasText: 'history line 130' }).waitFor();
+    await expect(page.locator('[data-testid=message]', { hasText: /^history line 1\b/ }).count()).resolves.toBe(0);
+    // Scroll to the top until the first message is there.
+    for (let i = 0; i < 10 && !(await page.getByText('This is the beginning of the chat.').isVisible()); i++) {
+      await page.locator('.messages').evaluate((el) => el.scrollTo(0, 0));
+      await page.waitForTimeout(200);
+    }
+    await page.getByText('This is the beginning of the chat.').waitFor();
+    const seqs = await page.locator('[data-testid=message]').evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.seq)));
+    expect(seqs).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
+    await shot(page, 'chat', '05-history-top');
+  });
+
   it('works on a phone-sized screen: list, then the chat with a way back', async () => {
     const acme = await makeOrg(e.t.ctx, { name: 'Acme Mobile', plan: 'basic' });
     const cara = await makeUser(e.t, { org: acme, displayName: 'Cara Cole' });
