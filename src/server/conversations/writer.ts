@@ -3,7 +3,7 @@ import type { FileInfo, Message } from '../../shared/api/shapes.js';
 import type { AppContext } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, notFound } from '../http/errors.js';
-import { linkAttachments } from './attachments.js';
+import { linkAttachments, loadMessageFiles } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
 import { postgresOps, sqliteOps, type BatchOps } from './writer-ops.js';
@@ -218,6 +218,9 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     }
     members = await ops.memberIds([...new Set(rows.map((r) => r.conversation_id))]);
   }
+
+  // A retry answers its first message with that message's files.
+  if (existing.size > 0) for (const [id, f] of await loadMessageFiles(ops.db, [...existing.values()].map((r) => r.id))) files.set(id, f);
 
   const presented = new Map<string, Message>();
   const present = (row: MessageRow) => {

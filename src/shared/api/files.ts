@@ -15,7 +15,6 @@ const Id = z
   .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
 
 // C0/C1 controls, and the bidirectional overrides that make "gpj.exe" read as "exe.jpg".
-// eslint-disable-next-line no-control-regex
 const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
