@@ -110,7 +110,7 @@ run('web: two organizations chat in the browser', () => {
     ]);
     await a.locator('.attachments progress').first().waitFor();
     await a.locator('.attachments li.done').nth(1).waitFor().catch(async (err: unknown) => {
-      await shot(a, 'files', 'debug-attachments');
+      await shot(a, 'files', 'failure-attachments');
       throw err;
     });
     await shot(a, 'files', '01-attachments-ready');
@@ -118,8 +118,8 @@ run('web: two organizations chat in the browser', () => {
     await composerA.press('Enter');
     const withFiles = b.locator('[data-testid=message]', { hasText: 'Files for you' });
     await withFiles.waitFor().catch(async (err: unknown) => {
-      await shot(a, 'files', 'debug-sender');
-      await shot(b, 'files', 'debug-receiver');
+      await shot(a, 'files', 'failure-sender');
+      await shot(b, 'files', 'failure-receiver');
       throw err;
     });
     const img = withFiles.locator('img[alt="gradient.png"]');
