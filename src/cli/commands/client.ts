@@ -10,6 +10,7 @@ import { conversationLine, eventLine, People, chatName } from '../client/format.
 import { readPassword } from '../client/prompt.js';
 import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requireLogin } from '../client/session.js';
 import { CliError, print } from '../util.js';
+import { registerFilesCommands, uploadFiles } from './files.js';
 
 /**
  * The user client: it goes only through the HTTP API (ParleyClient), exactly like the web
@@ -74,15 +75,18 @@ export function registerClientCommands(program: Command): void {
     });
 
   program
-    .command('send <conversation> <text...>')
+    .command('send <conversation> [text...]')
     .description('send a message to a chat (its id, or a person\'s email)')
-    .action(async (conversation: string, words: string[]) => {
+    .option('--file <path>', 'attach a file (repeatable; the text is then optional)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async (conversation: string, words: string[], opts: { file: string[] }) => {
       const { creds, api: client } = requireLogin();
       const text = words.join(' ');
+      if (!text.trim() && opts.file.length === 0) throw new CliError('Say something, or attach a file with --file', 2);
       const id = conversation.includes('@')
         ? (await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email: conversation } }))).id
         : conversation;
-      const m = await callApi(creds.server, () => sendWithRetry(client, id, text));
+      const fileIds = await uploadFiles(client, creds.server, id, opts.file);
+      const m = await callApi(creds.server, () => sendWithRetry(client, id, text, randomUUID(), fileIds));
       print(`sent #${m.seq} to ${m.conversationId} (${m.id})`);
     });
 
@@ -95,11 +99,13 @@ export function registerClientCommands(program: Command): void {
       if (!(exitAfter >= 1)) throw new CliError('--exit-after must be a positive number', 2);
       await watch(exitAfter);
     });
+
+  registerFilesCommands(program);
 }
 
 /** Sends once, and on a network failure once more with the same clientId (never a duplicate). */
-export async function sendWithRetry(client: ParleyClient, conversationId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
-  const send = () => client.call(api.messages.send, { params: { id: conversationId }, body: { clientId, body } });
+export async function sendWithRetry(client: ParleyClient, conversationId: string, body: string, clientId: string = randomUUID(), fileIds?: string[]): Promise<Message> {
+  const send = () => client.call(api.messages.send, { params: { id: conversationId }, body: { clientId, body, fileIds: fileIds?.length ? fileIds : undefined } });
   try {
     return await send();
   } catch (err) {
