@@ -210,4 +210,11 @@ describeEachDb('files: upload and download', (t) => {
     expect(up.status).toBe(201);
     expect(up.json.contentType).toBe('application/json');
   });
+
+  it('lists the files endpoints in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${t().url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(doc.paths['/api/v1/files']?.post).toBeDefined();
+    expect(doc.paths['/api/v1/files/{id}']?.get).toBeDefined();
+    expect(doc.paths['/api/v1/conversations/{id}/files']?.get).toBeDefined();
+  });
 });
