@@ -1,5 +1,5 @@
 import type { Conversation } from '../../../src/shared/api/shapes.js';
-import type { ChatApi } from './chat-store.js';
+import { LIST_CAP, type ChatApi } from './chat-store.js';
 import { api, client } from './client.js';
 
 /** The store's view of the server, through the typed client. */
@@ -8,7 +8,7 @@ export const chatApi: ChatApi = {
     const out: Conversation[] = [];
     let cursor: string | undefined;
     // A few pages cover any realistic list; older chats are reached by search.
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < LIST_CAP / 100; i++) {
       const page = await client.call(api.conversations.list, { query: cursor ? { cursor, limit: 100 } : { limit: 100 } });
       out.push(...page.items);
       cursor = page.next;

@@ -157,4 +157,73 @@ describe('ChatStore', () => {
     store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 2 });
     expect(store.seenByOthers('c1')).toBe(4);
   });
+
+  it('forgets a group I was removed from, and says so instead of failing', async () => {
+    const people = [
+      { userId: ME, email: 'me@a.example', displayName: 'Me', orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' as const },
+      { userId: THEM, email: 'them@a.example', displayName: 'Them', orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' as const },
+    ];
+    const g = conv({ kind: 'group', title: 'Launch', participants: people, lastSeq: 1 });
+    const { api } = fakeApi(1, g);
+    const store = new ChatStore(ME, api);
+    await store.openThread('c1');
+    expect(store.thread('c1').loaded).toBe(true);
+    store.applyEvent({ type: 'conversation.updated', conversation: { ...g, participants: [people[1]!] } });
+    expect(store.conversations.has('c1')).toBe(false);
+    expect(store.thread('c1').loaded).toBe(false);
+    expect(store.gone.get('c1')).toEqual({ title: 'Launch', why: 'removed' });
+    // Late messages of a chat I am out of are ignored.
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(2) });
+    expect(store.conversations.has('c1')).toBe(false);
+    // Being added again brings it back.
+    store.applyEvent({ type: 'conversation.created', conversation: g });
+    expect(store.conversations.has('c1')).toBe(true);
+    expect(store.gone.has('c1')).toBe(false);
+  });
+
+  it('keeps "left" when the removal event follows my own leaving', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    const g = conv({ kind: 'group', title: 'Launch', participants: [{ userId: ME, email: 'me@a.example', displayName: 'Me', orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' }] });
+    store.upsertConversation(g);
+    store.forget('c1', 'left');
+    store.applyEvent({ type: 'conversation.updated', conversation: { ...g, participants: [] } });
+    expect(store.gone.get('c1')).toEqual({ title: 'Launch', why: 'left' });
+  });
+
+  it('drops a group missing from a fresh list, but not one that arrived while the list was loading', async () => {
+    const g = (id: string) => conv({ id, kind: 'group', title: id, participants: [{ userId: ME, email: 'me@a.example', displayName: 'Me', orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' }] });
+    let answer: Conversation[] = [];
+    let during: (() => void) | null = null;
+    const api: ChatApi = {
+      listConversations: async () => {
+        during?.();
+        return answer;
+      },
+      getConversation: async () => conv(),
+      messages: async () => [],
+    };
+    const store = new ChatStore(ME, api);
+    answer = [g('a'), g('b'), conv({ id: 'd' })];
+    await store.loadConversations();
+    expect([...store.conversations.keys()].sort()).toEqual(['a', 'b', 'd']);
+    // Reconnect: 'b' is gone from the list (removed while away); 'n' is new and came by event
+    // during the request; direct chats are never dropped this way.
+    answer = [g('a')];
+    during = () => store.applyEvent({ type: 'conversation.created', conversation: g('n') });
+    await store.loadConversations();
+    expect([...store.conversations.keys()].sort()).toEqual(['a', 'd', 'n']);
+    expect(store.gone.get('b')?.why).toBe('removed');
+  });
+
+  it('moves the files epoch when files are shared or messages deleted', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    store.upsertConversation(conv());
+    const f = { id: 'f', name: 'a.txt', size: 1, contentType: 'text/plain', sha256: '', conversationId: 'c1', uploaderId: THEM, createdAt: '' };
+    store.applyMessage(msg(1), true);
+    expect(store.fileEpoch('c1')).toBe(0);
+    store.applyMessage(msg(2, { files: [f] }), true);
+    expect(store.fileEpoch('c1')).toBe(1);
+    store.applyMessage(msg(2, { files: [], deletedAt: '2024-01-02T00:00:00.000Z' }), false);
+    expect(store.fileEpoch('c1')).toBe(2);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Conversation, Message } from '../../../src/shared/api/shapes.js';
 import type { ServerEvent } from '../../../src/shared/events.js';
-import { sortConversations } from './conversations.js';
+import { conversationTitle, isMember, sortConversations } from './conversations.js';
 import { contiguousSeq, dropAcknowledged, firstSeq, lastSeq, mergeBySeq, type PendingMessage } from './messages.js';
 
 /** What the store needs from the server; the app passes the typed client, tests a fake. */
@@ -20,6 +20,14 @@ export interface Thread {
 }
 
 export const PAGE = 50;
+/** The most chats one list load fetches; a longer list is not known to be complete. */
+export const LIST_CAP = 1000;
+
+/** A chat I am no longer in: kept so an open view can say so instead of failing. */
+export interface GoneChat {
+  title: string;
+  why: 'left' | 'removed';
+}
 
 function emptyThread(): Thread {
   return { messages: [], pending: [], loaded: false, hasOlder: true, loadingOlder: false };
@@ -38,6 +46,12 @@ export class ChatStore {
   typing = new Map<string, Map<string, number>>();
   /** conversationId → userId → the seq they have read (other members). */
   peerRead = new Map<string, Map<string, number>>();
+  /** Chats I left or was removed from since the page loaded. */
+  gone = new Map<string, GoneChat>();
+  /** conversationId → a counter that moves whenever its set of files may have changed. */
+  private fileEpochs = new Map<string, number>();
+  /** Chats changed by events while a list answer was on its way (that answer may predate them). */
+  private touched: Set<string> | null = null;
   private listeners = new Set<() => void>();
   private timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -81,6 +95,13 @@ export class ChatStore {
   }
 
   upsertConversation(conv: Conversation): void {
+    this.touched?.add(conv.id);
+    // The server tells a removed member one last time, with a list that no longer has them.
+    if (conv.kind === 'group' && !isMember(conv, this.meId)) {
+      this.forget(conv.id, 'removed', conv);
+      return;
+    }
+    this.gone.delete(conv.id);
     const cur = this.conversations.get(conv.id);
     // An older copy (e.g. a slow list answer) never undoes a newer event.
     if (cur && cur.lastSeq > conv.lastSeq) conv = { ...conv, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage, unreadCount: cur.unreadCount };
@@ -88,8 +109,47 @@ export class ChatStore {
     this.changed();
   }
 
+  /**
+   * Drops a chat I am no longer in (left, removed) and everything held for it. Leaving myself
+   * stays "left" when the server's removal event follows.
+   */
+  forget(id: string, why: GoneChat['why'], conv: Conversation | undefined = this.conversations.get(id)): void {
+    const prev = this.gone.get(id);
+    const title = conv ? conversationTitle(conv, this.meId) : (prev?.title ?? 'This chat');
+    this.gone.set(id, { title, why: prev?.why === 'left' ? 'left' : why });
+    this.conversations.delete(id);
+    this.threads.delete(id);
+    this.typing.delete(id);
+    this.peerRead.delete(id);
+    this.changed();
+  }
+
+  fileEpoch(id: string): number {
+    return this.fileEpochs.get(id) ?? 0;
+  }
+
+  private bumpFiles(id: string): void {
+    this.fileEpochs.set(id, this.fileEpoch(id) + 1);
+  }
+
   async loadConversations(): Promise<void> {
-    const list = await this.api.listConversations();
+    const before = new Set(this.conversations.keys());
+    const touched = new Set<string>();
+    this.touched = touched;
+    let list: Conversation[];
+    try {
+      list = await this.api.listConversations();
+    } finally {
+      if (this.touched === touched) this.touched = null;
+    }
+    // A full list without a chat held since before it was asked for: I lost it while away.
+    if (list.length < LIST_CAP) {
+      const listed = new Set(list.map((c) => c.id));
+      for (const id of before) {
+        const c = this.conversations.get(id);
+        if (c && !listed.has(id) && !touched.has(id) && c.kind === 'group') this.forget(id, 'removed');
+      }
+    }
     for (const c of list) {
       const cur = this.conversations.get(c.id);
       this.conversations.set(c.id, cur && cur.lastSeq > c.lastSeq ? { ...c, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage } : c);
@@ -186,7 +246,9 @@ export class ChatStore {
 
   /** The server's answer to a send/edit/delete, applied like an event so the UI need not wait. */
   applyMessage(m: Message, isNew: boolean): void {
+    if (this.gone.has(m.conversationId)) return;
     const t = this.thread(m.conversationId);
+    if ((isNew && m.files.length > 0) || m.deletedAt) this.bumpFiles(m.conversationId);
     // A live message beyond a hole (missed events): fetch what is in between.
     if (isNew && t.loaded && m.seq > lastSeq(t.messages) + 1) void this.catchUpThread(m.conversationId).catch(() => undefined);
     this.setThread(m.conversationId, { messages: t.loaded || t.messages.length ? mergeBySeq(t.messages, [m]) : t.messages });

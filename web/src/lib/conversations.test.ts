@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, Participant } from '../../../src/shared/api/shapes.js';
-import { conversationBadges, conversationTitle, lastMessagePreview, sortConversations, totalUnread, writeBlock } from './conversations.js';
+import { blockedByMe, conversationBadges, conversationTitle, declinedByMe, isMember, lastMessagePreview, memberCountText, participantBadges, participantLabel, sortConversations, totalUnread, writeBlock } from './conversations.js';
 
 const ME = 'me';
 
@@ -70,5 +70,38 @@ describe('conversation display', () => {
     const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: ME, body: 'hi\nthere', files: [], createdAt: '2024-01-01T00:00:00.000Z' };
     expect(lastMessagePreview(conv(person(), { lastMessage: m }), ME)).toBe('You: hi there');
     expect(lastMessagePreview(conv(person(), { lastMessage: { ...m, deletedAt: '2024-01-02T00:00:00.000Z' } }), ME)).toBe('Message deleted');
+  });
+
+  it('uses the server’s label when it sent one, and words of its own otherwise', () => {
+    expect(labels(conv(person({ userId: null, pending: true, label: 'Invited · not on Parley yet' }), { state: 'pending' }))).toEqual(['Invited · not on Parley yet']);
+    expect(labels(conv(person({ external: true, label: 'External · Beta Company Ltd' })))).toEqual(['External · Beta Company Ltd']);
+    expect(participantLabel(person({ deleted: true, status: 'deleted', orgName: null }))).toBe('Former member');
+    expect(participantLabel(person({ label: '  ' , external: true }))).toBe('External · Beta Co');
+    expect(participantLabel(person())).toBeNull();
+    // The badge's kind (its colour) still follows the flags, whatever the wording.
+    expect(participantBadges(person({ deleted: true, status: 'deleted', label: 'Former member of Beta Co' }))).toEqual([{ kind: 'former', label: 'Former member of Beta Co' }]);
+    expect(participantBadges(person({ status: 'deactivated' }))).toEqual([{ kind: 'inactive', label: 'Deactivated' }]);
+  });
+
+  it('knows who blocked or declined, so only they are offered to undo it', () => {
+    const blocked = conv(person({ external: true }), { state: 'blocked', createdBy: 'them', reason: 'blocked', reasonMessage: 'You blocked this person.' });
+    expect(blockedByMe(blocked, ME)).toBe(true);
+    expect(blockedByMe({ ...blocked, createdBy: ME }, ME)).toBe(false);
+    expect(blockedByMe({ ...blocked, state: 'live' }, ME)).toBe(false);
+    const declined = conv(person({ external: true }), { state: 'declined', createdBy: 'them' });
+    expect(declinedByMe(declined, ME)).toBe(true);
+    expect(declinedByMe({ ...declined, createdBy: ME }, ME)).toBe(false);
+    expect(writeBlock(declined, ME)?.message).toMatch(/You declined/);
+    expect(writeBlock({ ...declined, createdBy: ME }, ME)?.message).toMatch(/declined your message request/);
+  });
+
+  it('titles and counts group chats, and tells whether I am still in one', () => {
+    const g = conv(person({ userId: 'b', displayName: 'Bea' }), { kind: 'group', title: 'Launch' });
+    expect(conversationTitle(g, ME)).toBe('Launch');
+    expect(memberCountText(g)).toBe('2 members');
+    expect(isMember(g, ME)).toBe(true);
+    expect(isMember({ ...g, participants: g.participants.filter((p) => p.userId !== ME) }, ME)).toBe(false);
+    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: 'b', body: 'hello all', files: [], createdAt: '2024-01-01T00:00:00.000Z' };
+    expect(lastMessagePreview({ ...g, lastMessage: m }, ME)).toBe('Bea: hello all');
   });
 });

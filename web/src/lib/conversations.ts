@@ -28,17 +28,40 @@ export function isIncomingRequest(conv: Conversation, meId: string): boolean {
   return conv.state === 'request' && conv.createdBy !== meId;
 }
 
+/**
+ * How a person is described next to their name. The server's `label` wins (it knows the rules of
+ * this moment); the local wording covers answers without one.
+ */
+export function participantLabel(p: Participant): string | null {
+  if (p.label && p.label.trim()) return p.label;
+  // A deleted person is a former member, never "external" (design.md rule 5).
+  if (p.deleted || p.status === 'deleted') return p.orgName ? `Former member of ${p.orgName}` : 'Former member';
+  if (p.pending) return 'Pending invite';
+  if (p.external) return p.orgName ? `External · ${p.orgName}` : 'External';
+  return null;
+}
+
+/** The badges of one person (a direct chat's other side, or a row of a group's member list). */
+export function participantBadges(p: Participant): Badge[] {
+  const label = participantLabel(p);
+  const badges: Badge[] = [];
+  if (p.deleted || p.status === 'deleted') badges.push({ kind: 'former', label: label ?? 'Former member' });
+  else if (p.pending) badges.push({ kind: 'pending', label: label ?? 'Pending invite' });
+  else {
+    if (p.external && label) badges.push({ kind: 'external', label });
+    if (p.status === 'deactivated') badges.push({ kind: 'inactive', label: 'Deactivated' });
+  }
+  return badges;
+}
+
 export function conversationBadges(conv: Conversation, meId: string): Badge[] {
   const badges: Badge[] = [];
   const other = conv.kind === 'direct' ? otherParticipant(conv, meId) : undefined;
   if (other) {
-    // A deleted person is a former member, never "external" (design.md rule 5).
-    if (other.deleted || other.status === 'deleted') badges.push({ kind: 'former', label: other.orgName ? `Former member of ${other.orgName}` : 'Former member' });
-    else if (other.pending || conv.state === 'pending') badges.push({ kind: 'pending', label: 'Pending invite' });
-    else {
-      if (other.external) badges.push({ kind: 'external', label: other.orgName ? `External · ${other.orgName}` : 'External' });
-      if (other.status === 'deactivated') badges.push({ kind: 'inactive', label: 'Deactivated' });
-    }
+    const own = participantBadges(other);
+    // A pending chat whose invitee record is missing still reads as pending.
+    if (!own.length && conv.state === 'pending') own.push({ kind: 'pending', label: 'Pending invite' });
+    badges.push(...own);
   }
   if (conv.state === 'request') badges.push(isIncomingRequest(conv, meId) ? { kind: 'request', label: 'Request' } : { kind: 'request-sent', label: 'Request sent' });
   if (conv.state === 'readonly') badges.push({ kind: 'readonly', label: 'Read-only' });
@@ -47,8 +70,31 @@ export function conversationBadges(conv: Conversation, meId: string): Badge[] {
   return badges;
 }
 
+/** Whether I am a current member (the server stops listing people who left or were removed). */
+export function isMember(conv: Conversation, meId: string): boolean {
+  return conv.participants.some((p) => p.userId === meId);
+}
+
+export function memberCountText(conv: Conversation): string {
+  const n = conv.participants.filter((p) => p.userId).length;
+  return n === 1 ? '1 member' : `${n} members`;
+}
+
+/** A direct chat someone else started that I blocked: only I can unblock it. */
+export function blockedByMe(conv: Conversation, meId: string): boolean {
+  return conv.kind === 'direct' && conv.state === 'blocked' && !!conv.createdBy && conv.createdBy !== meId;
+}
+
+/** A request I declined: accepting it later undoes the decline. */
+export function declinedByMe(conv: Conversation, meId: string): boolean {
+  return conv.kind === 'direct' && conv.state === 'declined' && !!conv.createdBy && conv.createdBy !== meId;
+}
+
 /** Why the composer is closed, or null when one may write. */
 export function writeBlock(conv: Conversation, meId: string): { message: string; reason?: string } | null {
+  if (conv.state === 'declined' && !conv.reasonMessage) {
+    return { message: declinedByMe(conv, meId) ? 'You declined this message request. Accept it to reply.' : 'This person declined your message request.' };
+  }
   if (conv.state === 'readonly' || conv.state === 'blocked' || conv.state === 'declined') {
     return { message: conv.reasonMessage ?? '', ...(conv.reason ? { reason: conv.reason } : {}) };
   }
@@ -78,7 +124,9 @@ export function lastMessagePreview(conv: Conversation, meId: string): string {
   const m = conv.lastMessage;
   if (!m) return conv.state === 'pending' ? 'Invitation pending' : 'No messages yet';
   if (m.deletedAt) return 'Message deleted';
-  const mine = m.senderId === meId ? 'You: ' : '';
+  const sender = conv.kind === 'group' && m.senderId !== meId ? conv.participants.find((p) => p.userId === m.senderId) : undefined;
+  // In a group, whose message it is matters as much as what it says.
+  const mine = m.senderId === meId ? 'You: ' : sender ? `${participantName(sender).split(/\s+/)[0]}: ` : '';
   const body = m.body.trim() || (m.files.length ? `📎 ${m.files.map((f) => f.name).join(', ')}` : '');
   return `${mine}${body.replace(/\s+/g, ' ')}`.slice(0, 140);
 }
