@@ -1,6 +1,7 @@
 import type { Executor } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
-import { getUserWithOrg, type UserWithOrg } from './store.js';
+import { precompiled } from '../db/precompiled.js';
+import type { UserWithOrg } from './store.js';
 import { hashSecret, newSecret } from './tokens.js';
 
 export const SESSION_COOKIE = 'parley_session';
@@ -34,29 +35,118 @@ export async function doCreateSession(db: Executor, userId: string, meta: { user
   return { token, sessionId };
 }
 
+/** A session with its user and the user's org name, in one query (precompiled: every request runs it). */
+const sessionByTokenHash = precompiled(1, (db, tokenHash: string) =>
+  db
+    .selectFrom('sessions as s')
+    .innerJoin('users', 'users.id', 's.user_id')
+    .innerJoin('orgs', 'orgs.id', 'users.org_id')
+    .selectAll('users')
+    .select(['orgs.name as org_name', 's.id as s_id', 's.expires_at as s_expires_at', 's.revoked_at as s_revoked_at', 's.last_seen_at as s_last_seen_at'])
+    .where('s.token_hash', '=', tokenHash),
+);
+
+/**
+ * Authenticated sessions of this node, by token hash, for a few seconds. Every request
+ * authenticates, and two queries per request were a large share of a message send; a chat client
+ * sends many requests a second, so most find their session here.
+ *
+ * The bound: on this node, logout, revocation (deactivation, deletion, password reset) and changes
+ * to a user's status or role take effect at once (`forgetSession`, `forgetUserSessions`). Another
+ * node (or an operator's command in another process) that revokes a session or changes a user is
+ * seen here at most SESSION_CACHE_TTL_MS later. Expiry is checked on every hit. The WebSocket
+ * gateway's periodic re-check reads the database, not this cache.
+ */
+export const SESSION_CACHE_TTL_MS = 3000;
+const SESSION_CACHE_MAX = 50_000;
+/**
+ * After a user changes, their sessions are not cached for this long: a read that started before
+ * the change committed (another connection, PostgreSQL) must not put the old row back.
+ */
+const UNSETTLED_MS = 1000;
+
+interface CachedSession {
+  auth: AuthInfo;
+  expiresAt: string;
+  cachedAt: number;
+}
+
+const cache = new Map<string, CachedSession>();
+const unsettled = new Map<string, number>();
+
+function isUnsettled(userId: string, now: number): boolean {
+  const until = unsettled.get(userId);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  unsettled.delete(userId);
+  return false;
+}
+
+/** Drops a session from this node's cache (logout, revocation). */
+export function forgetSession(sessionId: string): void {
+  for (const [k, v] of cache) if (v.auth.sessionId === sessionId) cache.delete(k);
+}
+
+/**
+ * Drops every cached session of a user and keeps them out of the cache for a moment. Call it
+ * whenever something `AuthInfo.user` carries changes (status, role, org, name, password).
+ */
+export function forgetUserSessions(userId: string): void {
+  unsettled.set(userId, Date.now() + UNSETTLED_MS);
+  for (const [k, v] of cache) if (v.auth.user.id === userId) cache.delete(k);
+}
+
 /**
  * The signed-in user for a session token, or null when the token is unknown, expired or
  * revoked, or the user can no longer sign in (deactivated, deleted).
  */
 export async function findSession(db: Executor, token: string): Promise<AuthInfo | null> {
   if (!token || token.length > 200) return null;
-  const session = await db.selectFrom('sessions').selectAll().where('token_hash', '=', hashSecret(token)).executeTakeFirst();
-  if (!session || session.revoked_at || session.expires_at <= nowIso()) return null;
-  const user = await getUserWithOrg(db, session.user_id);
-  if (!user || user.status !== 'active') return null;
-  if (Date.now() - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) {
-    await db.updateTable('sessions').set({ last_seen_at: nowIso() }).where('id', '=', session.id).execute();
+  const tokenHash = hashSecret(token);
+  const now = Date.now();
+  const iso = nowIso(now);
+  const hit = cache.get(tokenHash);
+  if (hit) {
+    if (now - hit.cachedAt < SESSION_CACHE_TTL_MS && hit.expiresAt > iso && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
+    cache.delete(tokenHash);
   }
-  return { user, sessionId: session.id };
+  const row = await sessionByTokenHash.executeTakeFirst(db, tokenHash);
+  if (!row || row.s_revoked_at || row.s_expires_at <= iso) return null;
+  const { s_id: sessionId, s_expires_at: expiresAt, s_revoked_at: _revoked, s_last_seen_at: lastSeenAt, ...user } = row;
+  if (user.status !== 'active') return null;
+  if (now - Date.parse(lastSeenAt) > TOUCH_EVERY_MS) {
+    await db.updateTable('sessions').set({ last_seen_at: nowIso() }).where('id', '=', sessionId).execute();
+  }
+  const auth: AuthInfo = { user, sessionId };
+  if (!isUnsettled(user.id, Date.now())) {
+    if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
+    cache.set(tokenHash, { auth, expiresAt, cachedAt: now });
+  }
+  return auth;
+}
+
+function pruneCache(now: number): void {
+  for (const [k, v] of cache) if (now - v.cachedAt >= SESSION_CACHE_TTL_MS) cache.delete(k);
+  // Still full of fresh entries: drop the oldest half (Map keeps insertion order).
+  if (cache.size >= SESSION_CACHE_MAX) {
+    let n = cache.size / 2;
+    for (const k of cache.keys()) {
+      if (n-- <= 0) break;
+      cache.delete(k);
+    }
+  }
 }
 
 export async function doRevokeSession(db: Executor, sessionId: string): Promise<void> {
   await db.updateTable('sessions').set({ revoked_at: nowIso() }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+  forgetSession(sessionId);
 }
 
 /** Ends every session of a user (deactivation, deletion, password reset), except `keep`. */
 export async function doRevokeUserSessions(db: Executor, userId: string, keep?: string): Promise<void> {
+  forgetUserSessions(userId);
   let q = db.updateTable('sessions').set({ revoked_at: nowIso() }).where('user_id', '=', userId).where('revoked_at', 'is', null);
   if (keep) q = q.where('id', '<>', keep);
   await q.execute();
+  forgetUserSessions(userId);
 }

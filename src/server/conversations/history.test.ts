@@ -190,6 +190,8 @@ describeEachDb('chat list', (t) => {
       }
       return n;
     };
+    // The first request of a session also loads the session (then cached for a few seconds).
+    await count(1);
     expect(await count(12)).toBe(await count(2));
   });
 });

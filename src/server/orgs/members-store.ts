@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { UserStatus } from '../../shared/api/shapes.js';
+import { forgetUserSessions } from '../accounts/sessions.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
@@ -87,10 +88,12 @@ export async function setUserStatus(db: Executor, userId: string, status: 'activ
     .set({ status, deactivated_at: status === 'deactivated' ? nowIso() : null })
     .where('id', '=', userId)
     .execute();
+  forgetUserSessions(userId);
 }
 
 export async function setUserRole(db: Executor, userId: string, role: 'admin' | 'member'): Promise<void> {
   await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
+  forgetUserSessions(userId);
 }
 
 /**
@@ -99,6 +102,7 @@ export async function setUserRole(db: Executor, userId: string, role: 'admin' | 
  */
 export async function tombstoneUser(db: Executor, userId: string): Promise<void> {
   await db.updateTable('users').set({ status: 'deleted', deleted_at: nowIso(), password_hash: null }).where('id', '=', userId).execute();
+  forgetUserSessions(userId);
 }
 
 /** How many users (not deleted) each org has. */

@@ -1,0 +1,65 @@
+import type { Compilable, CompiledQuery } from 'kysely';
+import type { Executor } from '../context.js';
+
+/**
+ * A Kysely query built and compiled once, then run with new parameter values.
+ *
+ * Building a query (builder objects, frozen nodes) and compiling it to SQL cost several times
+ * more than running a small indexed query; on the hottest paths (authentication, sending) that
+ * overhead was most of the database time. The query is still written with the Kysely builder, so
+ * SQLite and PostgreSQL share one definition: it is compiled once per dialect (keyed by the
+ * executor's dialect adapter, which transactions share with their database), with placeholder
+ * values that are swapped for the real ones at each run.
+ *
+ * Rule for `build`: each parameter must reach the query unchanged, as a value (`where(col, '=',
+ * p)`); a parameter that is transformed, or decides the query's shape, cannot be precompiled
+ * (compiling throws, so such a misuse never runs silently).
+ */
+export interface Precompiled<P extends readonly unknown[], R> {
+  execute(db: Executor, ...params: P): Promise<R[]>;
+  executeTakeFirst(db: Executor, ...params: P): Promise<R | undefined>;
+}
+
+const MARK = '\u0000parley-param\u0000';
+
+interface Template<R> {
+  compiled: CompiledQuery<R>;
+  /** For each compiled parameter, the index of the caller's parameter it takes, or -1. */
+  slots: number[];
+}
+
+export function precompiled<P extends readonly unknown[], R>(arity: P['length'], build: (db: Executor, ...params: P) => Compilable<R>): Precompiled<P, R> {
+  const templates = new WeakMap<object, Template<R>>();
+
+  const template = (db: Executor): Template<R> => {
+    const key = db.getExecutor().adapter;
+    let t = templates.get(key);
+    if (t) return t;
+    const marks = Array.from({ length: arity }, (_, i) => `${MARK}${i}`);
+    const compiled = build(db, ...(marks as unknown as P)).compile();
+    const seen = new Set<number>();
+    const slots = compiled.parameters.map((p) => {
+      if (typeof p !== 'string' || !p.includes(MARK)) return -1;
+      const i = marks.indexOf(p);
+      if (i < 0) throw new Error('precompiled: a parameter was transformed inside the query');
+      seen.add(i);
+      return i;
+    });
+    if (seen.size !== arity) throw new Error('precompiled: a parameter does not reach the query as a value');
+    t = { compiled, slots };
+    templates.set(key, t);
+    return t;
+  };
+
+  const run = async (db: Executor, params: P): Promise<R[]> => {
+    const t = template(db);
+    const parameters = t.compiled.parameters.map((p, i) => (t.slots[i]! >= 0 ? params[t.slots[i]!] : p));
+    const r = await db.executeQuery<R>({ ...t.compiled, parameters });
+    return r.rows;
+  };
+
+  return {
+    execute: (db, ...params) => run(db, params),
+    executeTakeFirst: async (db, ...params) => (await run(db, params))[0],
+  };
+}
