@@ -1,20 +1,59 @@
 import type { Executor } from '../context.js';
+import { precompiled } from '../db/precompiled.js';
+import type { PersonRow } from '../external/rules.js';
 import { notFound } from '../http/errors.js';
 
-/**
- * Loads a conversation the user is a current member of. A conversation that does not exist and
- * one the user is not in answer the same 404, so its existence never leaks.
- */
-export async function checkMembership(db: Executor, conversationId: string, userId: string) {
-  const row = await db
+// Every request on a conversation starts here, so the queries are precompiled (db/precompiled.ts).
+const membership = precompiled(2, (db, conversationId: string, userId: string) =>
+  db
     .selectFrom('conversations')
     .innerJoin('conversation_members as m', 'm.conversation_id', 'conversations.id')
     .selectAll('conversations')
     .select(['m.last_read_seq', 'm.joined_at'])
     .where('conversations.id', '=', conversationId)
     .where('m.user_id', '=', userId)
-    .where('m.left_at', 'is', null)
-    .executeTakeFirst();
+    .where('m.left_at', 'is', null),
+);
+
+/**
+ * Loads a conversation the user is a current member of. A conversation that does not exist and
+ * one the user is not in answer the same 404, so its existence never leaks.
+ */
+export async function checkMembership(db: Executor, conversationId: string, userId: string) {
+  const row = await membership.executeTakeFirst(db, conversationId, userId);
   if (!row) throw notFound('Conversation');
   return row;
+}
+
+// The membership row plus, for a direct chat, the other member (any, as `otherDirectMember` of
+// the rules reads it): everything the send check needs, in one query.
+const sendTarget = precompiled(3, (db, conversationId: string, userId: string, otherThan: string) =>
+  db
+    .selectFrom('conversations')
+    .innerJoin('conversation_members as m', 'm.conversation_id', 'conversations.id')
+    .leftJoin('conversation_members as o', (j) =>
+      j.onRef('o.conversation_id', '=', 'conversations.id').on('conversations.kind', '=', 'direct').on('o.user_id', '<>', otherThan),
+    )
+    .leftJoin('users as u', 'u.id', 'o.user_id')
+    .selectAll('conversations')
+    .select(['m.last_read_seq', 'm.joined_at', 'u.id as other_id', 'u.org_id as other_org_id', 'u.email_norm as other_email_norm', 'u.status as other_status'])
+    .where('conversations.id', '=', conversationId)
+    .where('m.user_id', '=', userId)
+    .where('m.left_at', 'is', null),
+);
+
+/**
+ * `checkMembership` for sending: also answers the other person of a direct chat (null when there
+ * is none, as in a pending chat), so the cross-org rules need not load them again.
+ */
+export async function checkSendTarget(db: Executor, conversationId: string, userId: string) {
+  const rows = await sendTarget.execute(db, conversationId, userId, userId);
+  const first = rows[0];
+  if (!first) throw notFound('Conversation');
+  const { other_id, other_org_id, other_email_norm, other_status, ...conv } = first;
+  const other: PersonRow | null =
+    other_id !== null && other_org_id !== null && other_email_norm !== null && other_status !== null
+      ? { id: other_id, org_id: other_org_id, email_norm: other_email_norm, status: other_status }
+      : null;
+  return { conv, other };
 }

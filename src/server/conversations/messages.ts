@@ -3,7 +3,7 @@ import type { Message } from '../../shared/api/shapes.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { AppContext } from '../context.js';
 import { nowIso } from '../db/util.js';
-import { decideSend } from '../external/rules.js';
+import { decideSend, type PersonRow } from '../external/rules.js';
 import { AppError, badRequest, conflict, forbidden, notFound, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { checkAttachments, detachAttachments, loadMessageFiles } from './attachments.js';
@@ -19,8 +19,8 @@ import { messageWriter, type SendResult } from './writer.js';
  * The one check before anything is written into a conversation (send, edit): its state and the
  * cross-org rules, which live in `external/rules.ts`.
  */
-export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg, hasFiles = false): Promise<void> {
-  const d = await decideSend(ctx, conv, sender, { hasFiles });
+export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg, hasFiles = false, other?: PersonRow | null): Promise<void> {
+  const d = await decideSend(ctx, conv, sender, { hasFiles, other });
   if (d.allowed) return;
   if (d.reason) throw policyRefused(d.reason, d.message);
   throw conflict('conversation_not_live', d.message);
@@ -50,14 +50,15 @@ export interface SendInput {
 
 /**
  * Sends a message into a conversation the sender is a current member of (`conv` comes from
- * `checkMembership`). Answers once the message is committed; a clientId used before answers
- * the first message with `created: false`.
+ * `checkMembership` or `checkSendTarget`, which also gives the other member of a direct chat as
+ * `other`). Answers once the message is committed; a clientId used before answers the first
+ * message with `created: false`.
  */
-export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput): Promise<SendResult> {
+export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput, other?: PersonRow | null): Promise<SendResult> {
   checkSendRate(ctx, sender.id);
   const fileIds = [...new Set(input.fileIds ?? [])];
   const body = checkBody(input.body, fileIds.length > 0);
-  await checkCanSend(ctx, conv, sender, fileIds.length > 0);
+  await checkCanSend(ctx, conv, sender, fileIds.length > 0, other);
   await checkAttachments(ctx, conv, sender, fileIds, input.clientId);
   return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
 }

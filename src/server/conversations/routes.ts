@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { api } from '../../shared/api/index.js';
 import type { AppContext } from '../context.js';
 import type { Router } from '../http/router.js';
-import { checkMembership } from './access.js';
+import { checkMembership, checkSendTarget } from './access.js';
 import { doAddMembers, doCreateGroup, doRemoveMember, doRenameGroup } from './groups.js';
 import { doDeleteMessage, doEditMessage, doMarkRead, doSendMessage, listMessages } from './messages.js';
 import { doStartDirectChat, getConversationFor, listConversationsFor, viewerOf } from './service.js';
@@ -62,8 +62,8 @@ export function registerConversationsRoutes(router: Router, ctx: AppContext, _ap
   });
 
   router.add(m.send, async ({ auth, params, body, reply }) => {
-    const conv = await checkMembership(ctx.db, params.id, auth.user.id);
-    const r = await doSendMessage(ctx, auth.user, conv, body);
+    const { conv, other } = await checkSendTarget(ctx.db, params.id, auth.user.id);
+    const r = await doSendMessage(ctx, auth.user, conv, body, other);
     return answer(reply, r.created ? 201 : 200, r.message);
   });
 

@@ -1,10 +1,10 @@
-import type { ConversationState } from '../../shared/api/shapes.js';
+import type { ConversationState, UserStatus } from '../../shared/api/shapes.js';
 import type { PolicyReason } from '../../shared/errors.js';
 import type { AppContext, Executor } from '../context.js';
 import { directKey } from '../conversations/store.js';
 import type { ConversationsTable } from '../db/schema.js';
 import { Facts } from './facts.js';
-import { decidePair, decidePending, emailDomainOf, MESSAGES, REQUEST_MESSAGE_LIMIT, type PersonFacts, type Verdict } from './verdict.js';
+import { decidePair, decidePending, decideSameOrgPair, emailDomainOf, MESSAGES, REQUEST_MESSAGE_LIMIT, type PersonFacts, type Verdict } from './verdict.js';
 
 /**
  * The one place that decides whether a chat may be started or written to, and how an existing
@@ -35,6 +35,8 @@ function refusal(v: Verdict & { allowed: false }): Refusal {
 }
 
 async function pairVerdict(ctx: AppContext, facts: Facts, sender: PersonRow, recipient: PersonRow): Promise<Verdict> {
+  // Colleagues: only both being active matters, so neither the orgs nor the stage are loaded.
+  if (sender.org_id === recipient.org_id) return decideSameOrgPair(sender.status as UserStatus, recipient.status as UserStatus);
   const [s, r] = await Promise.all([facts.personFromRow(sender), facts.personFromRow(recipient)]);
   if (!s || !r) return { allowed: false, reason: 'user_inactive', message: MESSAGES.userInactive };
   // Blocks only matter across orgs (they come from message requests); same-org pairs skip the read.
@@ -100,19 +102,20 @@ async function countOwnMessages(db: Executor, conversationId: string, userId: st
 
 /**
  * May `sender` (a current member) write into `conversation` now? `hasFiles`: the message carries
- * attachments (not allowed before a message request is accepted).
+ * attachments (not allowed before a message request is accepted). `other`: the other member of a
+ * direct chat when the caller has loaded it already (null: it has none), so it is not read again.
  */
 export async function decideSend(
   ctx: AppContext,
   conversation: ConversationFacts,
   sender: PersonRow,
-  opts: { hasFiles?: boolean } = {},
+  opts: { hasFiles?: boolean; other?: PersonRow | null } = {},
   facts = new Facts(ctx.db),
 ): Promise<SendDecision> {
   if (conversation.kind !== 'direct') {
     return conversation.state === 'live' ? { allowed: true } : { allowed: false, message: 'This chat is not open for new messages.' };
   }
-  const view = await viewOf(ctx, facts, conversation, sender);
+  const view = await viewOf(ctx, facts, conversation, sender, opts.other);
   if (view.reason) return { allowed: false, reason: view.reason, message: view.reasonMessage ?? MESSAGES.userInactive };
   switch (view.state) {
     case 'live':
@@ -141,7 +144,7 @@ export interface ConversationView {
   reasonMessage?: string;
 }
 
-async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationFacts, viewer: PersonRow): Promise<ConversationView> {
+async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationFacts, viewer: PersonRow, loadedOther?: PersonRow | null): Promise<ConversationView> {
   const stored = conversation.state as ConversationState;
   if (conversation.kind !== 'direct') return { state: stored };
   if (stored === 'blocked') {
@@ -154,7 +157,7 @@ async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationF
     };
   }
   if (stored === 'declined') return { state: 'declined' };
-  const other = await otherDirectMember(facts.db, conversation.id, viewer.id);
+  const other = loadedOther !== undefined ? loadedOther : await otherDirectMember(facts.db, conversation.id, viewer.id);
   let v: Verdict;
   if (other) v = await pairVerdict(ctx, facts, viewer, other);
   else if (conversation.pending_email) v = await pendingVerdict(ctx, facts, viewer, conversation.pending_email);

@@ -93,6 +93,13 @@ function inactive(status: UserStatus): Refusal {
   return refuse('user_inactive', status === 'deleted' ? MESSAGES.userDeleted : MESSAGES.userInactive);
 }
 
+/** `decidePair` for two people of one org: nothing but both being active matters. */
+export function decideSameOrgPair(senderStatus: UserStatus, recipientStatus: UserStatus): Verdict {
+  if (senderStatus !== 'active') return refuse('user_inactive', MESSAGES.senderInactive);
+  if (recipientStatus !== 'active') return inactive(recipientStatus);
+  return { allowed: true, external: false, needsAcceptance: false };
+}
+
 /**
  * May `sender` start or continue a direct chat with `recipient`? Same-org pairs are never
  * touched by the cross-org rules; only both being active matters to them. The order of the
@@ -101,9 +108,9 @@ function inactive(status: UserStatus): Refusal {
  * the people themselves.
  */
 export function decidePair(stage: Stage, sender: PersonFacts, recipient: PersonFacts, blocks: BlockFacts): Verdict {
+  if (sender.org.id === recipient.org.id) return decideSameOrgPair(sender.status, recipient.status);
   if (sender.status !== 'active') return refuse('user_inactive', MESSAGES.senderInactive);
   if (recipient.status !== 'active') return inactive(recipient.status);
-  if (sender.org.id === recipient.org.id) return { allowed: true, external: false, needsAcceptance: false };
 
   const own = externalCapabilityFor(stage, sender.org.plan, sender.org.policy);
   if (!own.allowed) return refuse(own.reason!, own.message!);
