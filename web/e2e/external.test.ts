@@ -33,7 +33,7 @@ run('web: cross-organization rules in the browser', () => {
     await shot(a, 'invite', '01-not-on-parley');
     await dialog.getByRole('button', { name: 'Invite' }).click();
     await a.waitForURL(/\/chat\/[^/]+$/);
-    await a.locator('.chat-head .badge-pending', { hasText: 'Pending invite' }).waitFor();
+    await a.locator('.chat-head .badge-pending', { hasText: 'Invited · not on Parley yet' }).waitFor();
     await a.getByText('is not on Parley yet. Your messages will be delivered when they join.').waitFor();
     await a.getByRole('textbox', { name: 'Message' }).fill('Welcome Zoe, here is the plan');
     await a.getByRole('textbox', { name: 'Message' }).press('Enter');

@@ -10,6 +10,8 @@ export interface Chats {
   /** Opens (or starts) the direct chat with an email and shows it. */
   openByEmail(email: string, invite?: boolean): Promise<void>;
   openNewChat(prefill?: string): void;
+  /** Opens the New group dialog. */
+  openNewGroup(): void;
 }
 
 export const ChatsContext = createContext<Chats | null>(null);

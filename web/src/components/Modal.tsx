@@ -7,8 +7,16 @@ export function Modal({ title, onClose, children, className }: { title: string; 
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
-    const first = ref.current?.querySelector<HTMLElement>('[autofocus], input, button, select, textarea');
-    first?.focus();
+    const root = ref.current;
+    // A field that focused itself (autoFocus) keeps it; otherwise the first field, then the
+    // first button of the body, and the Close button only when there is nothing else.
+    if (root && !root.contains(document.activeElement)) {
+      const first =
+        root.querySelector<HTMLElement>('[autofocus], input:not([disabled]), select, textarea') ??
+        root.querySelector<HTMLElement>('.modal-head ~ * button:not([disabled]), .modal-head ~ button:not([disabled])') ??
+        root.querySelector<HTMLElement>('button');
+      first?.focus();
+    }
     return () => before?.focus?.();
   }, []);
   const onKeyDown = (e: React.KeyboardEvent) => {

@@ -11,6 +11,7 @@ import { AdminPage } from './admin/AdminPage.js';
 import { Avatar } from './Avatar.js';
 import { ChatList } from './chat/ChatList.js';
 import { ChatView } from './chat/ChatView.js';
+import { NewGroupDialog } from './groups/GroupDialogs.js';
 import { NewChatDialog } from './NewChatDialog.js';
 import { SearchBar } from './SearchBar.js';
 import { Today } from './Today.js';
@@ -36,6 +37,7 @@ export function Shell({ loc }: { loc: Loc }) {
   const { me, signOut, refresh } = useSession();
   const [status, setStatus] = useState<RealtimeStatus>('connecting');
   const [newChat, setNewChat] = useState<{ open: boolean; prefill: string }>({ open: false, prefill: '' });
+  const [newGroup, setNewGroup] = useState(false);
   const store = useMemo(() => new ChatStore(me.user.id, chatApi), [me.user.id]);
   const rt = useMemo(() => {
     let opened = false;
@@ -77,7 +79,8 @@ export function Shell({ loc }: { loc: Loc }) {
     [store],
   );
   const openNewChat = useCallback((prefill = '') => setNewChat({ open: true, prefill }), []);
-  const chats = useMemo<Chats>(() => ({ store, sendTyping, status, openByEmail, openNewChat }), [store, sendTyping, status, openByEmail, openNewChat]);
+  const openNewGroup = useCallback(() => setNewGroup(true), []);
+  const chats = useMemo<Chats>(() => ({ store, sendTyping, status, openByEmail, openNewChat, openNewGroup }), [store, sendTyping, status, openByEmail, openNewChat, openNewGroup]);
 
   const [unread, setUnread] = useState(0);
   useEffect(() => store.subscribe(() => setUnread(totalUnread(store.conversations.values()))), [store]);
@@ -127,9 +130,14 @@ export function Shell({ loc }: { loc: Loc }) {
                 ) : (
                   <section className="chat-empty" aria-label="No chat selected">
                     <p>Pick a chat, or start one with anyone by their email.</p>
-                    <button className="btn primary" onClick={() => openNewChat()}>
-                      New chat
-                    </button>
+                    <div className="row">
+                      <button className="btn primary" onClick={() => openNewChat()}>
+                        New chat
+                      </button>
+                      <button className="btn" onClick={() => openNewGroup()}>
+                        New group
+                      </button>
+                    </div>
                   </section>
                 )}
               </div>
@@ -137,6 +145,7 @@ export function Shell({ loc }: { loc: Loc }) {
             {section === 'admin' && (isAdmin ? <AdminPage loc={loc} /> : <p className="page-pad">Only administrators of your organization can open this page.</p>)}
           </div>
         </div>
+        {newGroup && <NewGroupDialog onClose={() => setNewGroup(false)} />}
         {newChat.open && <NewChatDialog initial={newChat.prefill} onClose={() => setNewChat({ open: false, prefill: '' })} />}
       </div>
     </ChatsContext.Provider>

@@ -11,8 +11,8 @@ import { ErrorNote } from './Field.js';
 /** The badge of the entry's person, labelled like a chat participant (design.md rule 5). */
 function personBadge(p: ActivityEntry['person']) {
   if (p.deleted) return <span className="badge badge-former">{p.label ?? (p.orgName ? `Former member of ${p.orgName}` : 'Former member')}</span>;
-  if (p.pending) return <span className="badge badge-pending">Pending invite</span>;
-  if (p.external) return <span className="badge badge-external">External{p.orgName ? ` · ${p.orgName}` : ''}</span>;
+  if (p.pending) return <span className="badge badge-pending">{p.label ?? 'Pending invite'}</span>;
+  if (p.external) return <span className="badge badge-external">{p.label ?? `External${p.orgName ? ` · ${p.orgName}` : ''}`}</span>;
   return null;
 }
 

@@ -1,14 +1,16 @@
 import { useState } from 'react';
 import type { Conversation } from '../../../../src/shared/api/shapes.js';
-import { isIncomingRequest, otherParticipant, participantName, writeBlock } from '../../lib/conversations.js';
+import { blockedByMe, declinedByMe, isIncomingRequest, otherParticipant, participantName, writeBlock } from '../../lib/conversations.js';
 import { reasonText } from '../../lib/reasons.js';
 import { ConfirmDialog } from '../Modal.js';
 
 interface Props {
   conv: Conversation;
   meId: string;
-  onAnswer(answer: 'accept' | 'decline' | 'block'): Promise<void>;
+  onAnswer(answer: Answer): Promise<void>;
 }
+
+export type Answer = 'accept' | 'decline' | 'block' | 'unblock';
 
 /** What stands between the reader and a normal chat: a request to answer, or why it is read-only. */
 export function ChatBanners({ conv, meId, onAnswer }: Props) {
@@ -17,7 +19,7 @@ export function ChatBanners({ conv, meId, onAnswer }: Props) {
   const other = otherParticipant(conv, meId);
   const name = other ? participantName(other) : 'This person';
 
-  const answer = async (a: 'accept' | 'decline' | 'block') => {
+  const answer = async (a: Answer) => {
     setBusy(true);
     try {
       await onAnswer(a);
@@ -73,6 +75,32 @@ export function ChatBanners({ conv, meId, onAnswer }: Props) {
     return (
       <div className="banner banner-info" role="status">
         {name} is not on Parley yet. Your messages will be delivered when they join.
+      </div>
+    );
+  }
+  // What I blocked or declined I can take back: unblocking makes it a request again, and
+  // accepting a declined request opens the chat.
+  if (blockedByMe(conv, meId)) {
+    return (
+      <div className="banner banner-readonly" role="region" aria-label="Blocked" data-testid="blocked-banner">
+        <div>
+          <strong>You blocked {name}.</strong> They cannot message you or start a new chat with you.
+        </div>
+        <button className="btn" disabled={busy} onClick={() => void answer('unblock')}>
+          Unblock
+        </button>
+      </div>
+    );
+  }
+  if (declinedByMe(conv, meId)) {
+    return (
+      <div className="banner banner-readonly" role="region" aria-label="Declined request" data-testid="declined-banner">
+        <div>
+          <strong>You declined {name}’s message request.</strong> They cannot write here unless you accept.
+        </div>
+        <button className="btn primary" disabled={busy} onClick={() => void answer('accept')}>
+          Accept
+        </button>
       </div>
     );
   }

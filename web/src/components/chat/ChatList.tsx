@@ -9,23 +9,28 @@ import { Icon } from '../Icon.js';
 
 export function ChatList({ activeId }: { activeId: string | null }) {
   const { me } = useSession();
-  const { store, openNewChat } = useChats();
+  const { store, openNewChat, openNewGroup } = useChats();
   const list = store.sortedConversations();
   const meId = me.user.id;
   return (
     <aside className="chat-list" aria-label="Chats">
       <div className="list-head">
         <h1>Chats</h1>
-        <button className="icon-btn" onClick={() => openNewChat()} aria-label="New chat" title="New chat">
-          <Icon name="compose" />
-        </button>
+        <span className="row">
+          <button className="icon-btn" onClick={() => openNewGroup()} aria-label="New group" title="New group">
+            <Icon name="users" />
+          </button>
+          <button className="icon-btn" onClick={() => openNewChat()} aria-label="New chat" title="New chat">
+            <Icon name="compose" />
+          </button>
+        </span>
       </div>
       {!store.listLoaded && <p className="muted page-pad">Loading…</p>}
       {store.listLoaded && list.length === 0 && <p className="muted page-pad">No chats yet.</p>}
       <ul>
         {list.map((c) => {
           const title = conversationTitle(c, meId);
-          const other = otherParticipant(c, meId);
+          const other = c.kind === 'direct' ? otherParticipant(c, meId) : undefined;
           const to = chatPath(c.id);
           const when = c.lastMessage?.createdAt ?? c.lastActivityAt;
           return (

@@ -1,16 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../../../../src/shared/client.js';
 import type { FileInfo, Message } from '../../../../src/shared/api/shapes.js';
 import { useChats } from '../../chat-context.js';
 import { api, client } from '../../lib/client.js';
-import { conversationBadges, conversationTitle, otherParticipant, writeBlock } from '../../lib/conversations.js';
+import { conversationBadges, conversationTitle, memberCountText, otherParticipant, writeBlock } from '../../lib/conversations.js';
 import { newClientId, type PendingMessage } from '../../lib/messages.js';
 import { errorText, reasonText } from '../../lib/reasons.js';
 import { navigate, onLinkClick } from '../../lib/router.js';
 import { useSession } from '../../session.js';
 import { Avatar } from '../Avatar.js';
 import { ErrorNote } from '../Field.js';
+import { MembersPanel } from '../groups/MembersPanel.js';
 import { Badges } from './Badges.js';
-import { ChatBanners } from './Banners.js';
+import { ChatBanners, type Answer } from './Banners.js';
+import { FilesPanel } from './FilesPanel.js';
 import { Composer } from './Composer.js';
 import { MessageList } from './MessageList.js';
 import { Icon } from '../Icon.js';
@@ -19,7 +22,10 @@ export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
   const { store, sendTyping } = useChats();
   const [error, setError] = useState<string | null>(null);
+  const [panel, setPanel] = useState<'members' | 'files' | null>(null);
+  const [missing, setMissing] = useState(false);
   const conv = store.conversations.get(id);
+  const gone = store.gone.get(id);
   const meId = me.user.id;
   // Files by clientId, so a failed send can be retried with the same attachments.
   const sentFiles = useRef(new Map<string, FileInfo[]>());
@@ -27,7 +33,14 @@ export function ChatView({ id }: { id: string }) {
   const wantRead = useRef(0);
 
   useEffect(() => {
-    store.openThread(id).catch((err: unknown) => setError(errorText(err)));
+    if (store.gone.has(id)) return;
+    // A chat I was just removed from answers 404: the view says so instead of an error.
+    store.openThread(id).catch((err: unknown) => {
+      if (store.gone.has(id)) return;
+      // Not there, or not mine (any more): the server answers both alike, and so does the view.
+      if (err instanceof ApiError && err.status === 404) setMissing(true);
+      else setError(errorText(err));
+    });
   }, [id, store]);
 
   useEffect(
@@ -37,12 +50,33 @@ export function ChatView({ id }: { id: string }) {
     [],
   );
 
+  if (!conv && (gone || missing)) {
+    return (
+      <section className="chat-pane" aria-label="Chat closed">
+        <div className="chat-empty gone" data-testid="gone-chat">
+          <Icon name="leave" size={28} />
+          {gone ? (
+            <p>
+              {gone.why === 'left' ? 'You left ' : 'You were removed from '}
+              <strong>{gone.title}</strong>. Its messages are no longer available to you.
+            </p>
+          ) : (
+            <p>This chat does not exist, or you are no longer one of its members.</p>
+          )}
+          <a href="/chat" className="btn" onClick={(e) => onLinkClick(e, '/chat')}>
+            Back to chats
+          </a>
+        </div>
+      </section>
+    );
+  }
+
   if (!conv) {
     return <section className="chat-pane">{error ? <ErrorNote message={error} /> : <p className="muted page-pad">Loading…</p>}</section>;
   }
 
   const title = conversationTitle(conv, meId);
-  const other = otherParticipant(conv, meId);
+  const other = conv.kind === 'direct' ? otherParticipant(conv, meId) : undefined;
   const block = writeBlock(conv, meId);
   const composerBlock = block ? block.message || reasonText(block.reason, null) : null;
 
@@ -96,37 +130,58 @@ export function ChatView({ id }: { id: string }) {
     }, 300);
   };
 
-  const answer = async (a: 'accept' | 'decline' | 'block') => {
+  const answer = async (a: Answer) => {
     setError(null);
     try {
-      const route = a === 'accept' ? api.external.accept : a === 'decline' ? api.external.decline : api.external.block;
+      const route = { accept: api.external.accept, decline: api.external.decline, block: api.external.block, unblock: api.external.unblock }[a];
       const res = await client.call(route, { params: { id } });
       store.upsertConversation(res);
-      if (a !== 'accept') navigate('/chat');
+      if (a === 'decline' || a === 'block') navigate('/chat');
     } catch (err) {
       setError(errorText(err));
     }
   };
 
+  const isGroup = conv.kind === 'group';
+  const toggle = (p: 'members' | 'files') => setPanel((cur) => (cur === p ? null : p));
   return (
-    <section className="chat-pane" aria-label={`Chat with ${title}`}>
-      <header className="chat-head">
-        <a href="/chat" className="icon-btn back" aria-label="Back to chats" onClick={(e) => onLinkClick(e, '/chat')}>
-          <Icon name="back" />
-        </a>
-        <Avatar id={other?.userId ?? other?.email ?? conv.id} name={title} size={38} />
-        <div className="chat-head-main">
-          <h2>{title}</h2>
-          <div className="chat-head-sub">
-            {other && other.email !== title && <span className="muted small">{other.email}</span>}
-            <Badges badges={conversationBadges(conv, meId)} />
+    <div className={`chat-area${panel ? ' with-panel' : ''}`}>
+      <section className="chat-pane" aria-label={isGroup ? `Group chat ${title}` : `Chat with ${title}`}>
+        <header className="chat-head">
+          <a href="/chat" className="icon-btn back" aria-label="Back to chats" onClick={(e) => onLinkClick(e, '/chat')}>
+            <Icon name="back" />
+          </a>
+          <Avatar id={other?.userId ?? other?.email ?? conv.id} name={title} size={38} />
+          <div className="chat-head-main">
+            <h2>{title}</h2>
+            <div className="chat-head-sub">
+              {isGroup && (
+                <button type="button" className="link-btn muted small" onClick={() => toggle('members')} data-testid="member-count">
+                  {memberCountText(conv)}
+                </button>
+              )}
+              {other && !isGroup && other.email !== title && <span className="muted small">{other.email}</span>}
+              <Badges badges={conversationBadges(conv, meId)} />
+            </div>
           </div>
-        </div>
-      </header>
-      <ChatBanners conv={conv} meId={meId} onAnswer={answer} />
-      <ErrorNote message={error} />
-      <MessageList conv={conv} onEdit={edit} onDelete={remove} onRetry={retry} onVisibleSeq={onVisibleSeq} />
-      <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => sendTyping(id)} />
-    </section>
+          <div className="chat-head-actions">
+            {isGroup && (
+              <button type="button" className={`icon-btn${panel === 'members' ? ' on' : ''}`} aria-label="Members" aria-pressed={panel === 'members'} title="Members" onClick={() => toggle('members')}>
+                <Icon name="users" />
+              </button>
+            )}
+            <button type="button" className={`icon-btn${panel === 'files' ? ' on' : ''}`} aria-label="Files" aria-pressed={panel === 'files'} title="Files" onClick={() => toggle('files')}>
+              <Icon name="folder" />
+            </button>
+          </div>
+        </header>
+        <ChatBanners conv={conv} meId={meId} onAnswer={answer} />
+        <ErrorNote message={error} />
+        <MessageList conv={conv} onEdit={edit} onDelete={remove} onRetry={retry} onVisibleSeq={onVisibleSeq} />
+        <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => sendTyping(id)} />
+      </section>
+      {panel === 'members' && isGroup && <MembersPanel conv={conv} onClose={() => setPanel(null)} />}
+      {panel === 'files' && <FilesPanel conv={conv} onClose={() => setPanel(null)} />}
+    </div>
   );
 }
