@@ -170,22 +170,35 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     );
     expect(refused?.status).toBe(404);
 
+    // Ann adds Cyd back with Add people: the group reappears in Cyd's list, live.
+    await aPanel.getByRole('button', { name: 'Add people' }).click();
+    const adding = a.getByRole('dialog', { name: 'Add people' });
+    await adding.getByLabel('Add colleagues').fill('Bob');
+    await adding.getByText('Already in this group.').waitFor();
+    await adding.getByLabel('Add colleagues').fill('Cyd');
+    await adding.getByRole('button', { name: /Cyd Carter/ }).click();
+    await shot(a, 'groups', '08-add-people');
+    await adding.getByRole('button', { name: 'Add', exact: true }).click();
+    await adding.waitFor({ state: 'detached' });
+    await expect(a.getByTestId('member-count').textContent()).resolves.toBe('3 members');
+    await c.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor();
+
     // Bob leaves: back to his list, the group is gone there, and Ann is its one member.
     await b.getByRole('button', { name: 'Members', exact: true }).click();
     await b.getByTestId('members-panel').getByRole('button', { name: 'Leave group' }).click();
     await b.getByRole('dialog', { name: 'Leave this group?' }).getByRole('button', { name: 'Leave' }).click();
     await b.waitForURL(/\/chat$/);
     await b.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor({ state: 'detached' });
-    await expect(a.getByTestId('member-count').textContent()).resolves.toBe('1 member');
-    await shot(a, 'groups', '08-after-leave');
+    await expect(a.getByTestId('member-count').textContent()).resolves.toBe('2 members');
+    await shot(a, 'groups', '09-after-leave');
     await b.goto(`/chat/${groupId}`);
     await b.getByTestId('gone-chat').getByText('no longer one of its members').waitFor();
 
     // The member panel on a phone.
     const ap = await e.signedIn(ann.token, { phone: true, path: `/chat/${groupId}` });
     await ap.getByRole('button', { name: 'Members', exact: true }).click();
-    await ap.getByTestId('members-panel').getByTestId('member').waitFor();
-    await shot(ap, 'groups', '09-members-panel-phone');
+    await ap.getByTestId('members-panel').getByTestId('member').nth(1).waitFor();
+    await shot(ap, 'groups', '10-members-panel-phone');
   });
 
   it('a blocked request is unblocked from its banner and can then be accepted; a declined one too', async () => {
@@ -209,12 +222,12 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     const blocked = p.getByTestId('blocked-banner');
     await blocked.getByText('You blocked Sam Sender.').waitFor();
     await expect(p.getByRole('textbox', { name: 'Message' }).isDisabled()).resolves.toBe(true);
-    await shot(p, 'groups', '10-blocked-banner');
+    await shot(p, 'groups', '11-blocked-banner');
     await blocked.getByRole('button', { name: 'Unblock' }).click();
     // Unblocking restores the request, which she can now accept.
     await request.waitFor();
     await item.locator('.badge-request').waitFor();
-    await shot(p, 'groups', '11-unblocked-request');
+    await shot(p, 'groups', '12-unblocked-request');
     await request.getByRole('button', { name: 'Accept' }).click();
     await request.waitFor({ state: 'detached' });
     await p.getByRole('textbox', { name: 'Message' }).fill('Welcome, Sam');
@@ -230,7 +243,7 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await p.locator('[data-testid=chat-item]', { hasText: 'Dan Decline' }).click();
     const declined = p.getByTestId('declined-banner');
     await declined.waitFor();
-    await shot(p, 'groups', '12-declined-banner');
+    await shot(p, 'groups', '13-declined-banner');
     await declined.getByRole('button', { name: 'Accept' }).click();
     await declined.waitFor({ state: 'detached' });
     await expect(p.getByRole('textbox', { name: 'Message' }).isEnabled()).resolves.toBe(true);
