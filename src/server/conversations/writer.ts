@@ -6,6 +6,7 @@ import { AppError, notFound } from '../http/errors.js';
 import { linkAttachments, loadMessageFiles } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
+import { WalSync } from './wal-sync.js';
 import { postgresOps, sqliteOps, type BatchOps } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
@@ -59,8 +60,14 @@ export class MessageWriter {
   private queue: Pending[] = [];
   private loop: Promise<void> | null = null;
   private closed = false;
+  /** SQLite: the WAL flush that makes committed batches durable (see wal-sync.ts). */
+  private readonly wal: WalSync | null;
+  /** Batches committed and waiting for their flush. */
+  private readonly flushing = new Set<Promise<void>>();
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AppContext) {
+    this.wal = ctx.dbHandle.sqlite ? WalSync.for(ctx.dbHandle.sqlite) : null;
+  }
 
   submit(req: SendRequest): Promise<SendResult> {
     if (this.closed) return Promise.reject(new AppError(503, 'service_unavailable', 'The server is shutting down; please send the message again'));
@@ -75,6 +82,8 @@ export class MessageWriter {
   async close(): Promise<void> {
     this.closed = true;
     while (this.loop) await this.loop;
+    await Promise.all(this.flushing);
+    this.wal?.close();
   }
 
   private async drain(): Promise<void> {
@@ -102,6 +111,22 @@ export class MessageWriter {
       batch[0]!.reject(this.cleanError(err));
       return;
     }
+    if (!this.wal) return this.settle(batch, result);
+    // Committed but not yet flushed: the next batch may be written meanwhile, and this one is
+    // answered (and published) once the WAL is on disk. Flushes settle in commit order.
+    const done = this.wal.sync().then(
+      () => this.settle(batch, result),
+      (err: unknown) => {
+        const e = this.cleanError(err);
+        for (const p of batch) p.reject(e);
+      },
+    );
+    this.flushing.add(done);
+    void done.finally(() => this.flushing.delete(done));
+  }
+
+  /** Answers the requests of a stored batch and tells the members of its new messages. */
+  private settle(batch: Pending[], result: BatchResult): void {
     batch.forEach((p, i) => {
       const o = result.outcomes[i]!;
       if (o instanceof AppError) p.reject(o);
@@ -130,15 +155,23 @@ export class MessageWriter {
     if (raw) {
       // Holding Kysely's one connection guarantees no other transaction is open on it while the
       // prepared statements run; the transaction is IMMEDIATE so it never upgrades a read lock.
+      // With a WAL flush of our own, COMMIT only writes (synchronous = NORMAL for this one
+      // transaction; the connection goes back to FULL for everyone else right after).
+      const deferSync = this.wal !== null;
       return this.ctx.db.connection().execute(async (conn) => {
-        raw.exec('BEGIN IMMEDIATE');
+        if (deferSync) raw.exec('PRAGMA synchronous = NORMAL');
         try {
-          const result = await runBatch(sqliteOps(raw, conn), reqs, now);
-          raw.exec('COMMIT');
-          return result;
-        } catch (err) {
-          if (raw.inTransaction) raw.exec('ROLLBACK');
-          throw err;
+          raw.exec('BEGIN IMMEDIATE');
+          try {
+            const result = await runBatch(sqliteOps(raw, conn), reqs, now);
+            raw.exec('COMMIT');
+            return result;
+          } catch (err) {
+            if (raw.inTransaction) raw.exec('ROLLBACK');
+            throw err;
+          }
+        } finally {
+          if (deferSync) raw.exec('PRAGMA synchronous = FULL');
         }
       });
     }
