@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { WS_CLOSE } from '../../shared/events.js';
-import { findSession, type AuthInfo } from '../accounts/sessions.js';
+import { findSession, SESSION_COOKIE, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
-import { AppError, unauthenticated } from '../http/errors.js';
+import { AppError, forbidden, unauthenticated } from '../http/errors.js';
 import { authenticate, type Router } from '../http/router.js';
 import { Gateway, defaultGatewayOptions } from './gateway.js';
 
@@ -31,11 +31,20 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
     url: EVENTS_PATH,
     // Runs before the upgrade completes, so a bad token gets a plain 401 and never a 101.
     preValidation: async (req: FastifyRequest) => {
-      let auth = await authenticate(ctx, req);
+      // A browser sends the session cookie with an upgrade started by any site's page, so a
+      // cookie alone proves nothing about who opened the socket (cross-site WebSocket
+      // hijacking). Cookie-authenticated upgrades must come from our own origin; a Bearer
+      // header or ?token= is something a foreign page cannot send without the token itself.
+      const cookieOnly = req.headers.authorization === undefined;
+      const crossSite = cookieOnly && !sameOrigin(ctx, req);
+      let auth = crossSite ? null : await authenticate(ctx, req);
       if (!auth) {
         // Browsers' WebSocket cannot set headers; they may pass the token in the URL.
         const q = (req.query ?? {}) as { token?: unknown };
         if (typeof q.token === 'string' && q.token) auth = await findSession(ctx.db, q.token);
+      }
+      if (!auth && crossSite && req.cookies?.[SESSION_COOKIE]) {
+        throw forbidden('A WebSocket authenticated by the session cookie must be opened from this site');
       }
       if (!auth) throw unauthenticated('Sign in first: send the session cookie, a Bearer token or ?token=');
       authed.set(req, auth);
@@ -54,6 +63,25 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
       gw.attach(socket, auth);
     },
   });
+}
+
+/**
+ * Whether an upgrade comes from a page of this deployment: no Origin (not a browser: it has no
+ * ambient cookies to abuse), the public URL's origin, or the origin of the Host it was sent to
+ * (a dev proxy or a public URL configured differently from how people reach the node).
+ */
+function sameOrigin(ctx: AppContext, req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (o.protocol !== 'http:' && o.protocol !== 'https:') return false;
+  if (o.origin === new URL(ctx.config.publicUrl).origin) return true;
+  return typeof req.headers.host === 'string' && o.host === req.headers.host.toLowerCase();
 }
 
 /**
