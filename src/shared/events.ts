@@ -16,7 +16,12 @@ export type ServerEvent =
   /** The answer to a client's `ping` (an application-level liveness check for browsers). */
   | { type: 'pong' }
   /** A client frame the server could not use; the socket stays open. */
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  /**
+   * Between nodes only, never sent to a client: sessions of the listed users ended (all of them,
+   * or just `sessionIds`); every gateway closes the matching sockets with 4001 at once.
+   */
+  | { type: 'session.ended'; sessionIds?: string[] };
 
 /** Client → server WebSocket messages (text frames of JSON, at most 64 KiB). */
 export type ClientEvent = { type: 'typing'; conversationId: string } | { type: 'ping' };

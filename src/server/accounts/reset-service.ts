@@ -52,5 +52,7 @@ export async function doConfirmPasswordReset(ctx: AppContext, input: { token: st
   });
 
   // ---- after commit ----
+  // Every session ended: the WebSockets of the old password close now (Gateway.endSessions).
+  ctx.events.publish([userId], { type: 'session.ended' });
   if (becameVerified) await runAfterVerified(ctx, userId);
 }

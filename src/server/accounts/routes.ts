@@ -37,6 +37,8 @@ export function registerAccountsRoutes(router: Router, ctx: AppContext, _app: Fa
 
   router.add(api.auth.logout, async ({ auth, reply }) => {
     await doLogout(ctx, auth.sessionId);
+    // The signed-out device's WebSockets close now too (see Gateway.endSessions).
+    ctx.events.publish([auth.user.id], { type: 'session.ended', sessionIds: [auth.sessionId] });
     reply.clearCookie(SESSION_COOKIE, cookieOptions(ctx));
     return { ok: true as const };
   });

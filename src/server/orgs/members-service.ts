@@ -79,6 +79,9 @@ async function changeUser(
   });
   const after = await getUserWithOrg(ctx.db, target.userId);
   if (!after) throw notFound('User');
+  // Their sessions were revoked in the transaction: open WebSockets (on every node) close now,
+  // not at the next heartbeat round, so nothing more reaches a deactivated or deleted user.
+  if (after.status !== 'active') ctx.events.publish([after.id], { type: 'session.ended' });
   return presentUser(after);
 }
 

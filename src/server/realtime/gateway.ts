@@ -34,6 +34,8 @@ const PONG = JSON.stringify({ type: 'pong' } satisfies ServerEvent);
 
 class TypingEntry {
   checkedAt = 0;
+  /** The chat's membership version (Gateway.membershipVersions) this answer was read at. */
+  version = 0;
   sentAt = 0;
   member = false;
   writable = false;
@@ -87,6 +89,13 @@ export class Gateway {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private roundRunning: Promise<void> | null = null;
+  /**
+   * Conversations whose membership changed recently, with a version a typing entry compares
+   * with the one it was checked at. Entries older than MEMBERSHIP_TTL_MS are pruned: every
+   * typing answer cached before then has expired anyway.
+   */
+  private readonly membershipVersions = new Map<string, { version: number; at: number }>();
+  private versionCounter = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -94,7 +103,13 @@ export class Gateway {
   ) {}
 
   start(): void {
-    this.unsubscribe = this.ctx.events.subscribe((userIds, _event, json) => this.deliver(userIds, json));
+    this.unsubscribe = this.ctx.events.subscribe((userIds, event, json) => {
+      if (event.type === 'session.ended') return this.endSessions(userIds, event.sessionIds);
+      // Membership may have changed: typing answers cached for this chat are stale now, so a
+      // removed member neither sends nor sees typing from this moment on.
+      if (event.type === 'conversation.updated' || event.type === 'conversation.created') this.membershipChanged(event.conversation.id);
+      this.deliver(userIds, json);
+    });
     this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     this.timer.unref();
   }
@@ -128,6 +143,26 @@ export class Gateway {
     this.all.add(c);
     this.ctx.metrics.websockets.inc();
     ws.send(JSON.stringify({ type: 'hello', userId, connectionId: c.id } satisfies ServerEvent));
+  }
+
+  /**
+   * Closes (4001) the sockets of ended sessions right away rather than at the next heartbeat
+   * round, so a deactivated or deleted user, or a signed-out device, hears nothing more.
+   */
+  endSessions(userIds: readonly string[], sessionIds?: readonly string[]): void {
+    const only = sessionIds ? new Set(sessionIds) : null;
+    for (const uid of userIds) {
+      for (const c of this.byUser.get(uid) ?? []) {
+        if (only && !only.has(c.sessionId)) continue;
+        // Detached now: close() waits for the peer, and no event may reach it meanwhile.
+        this.detach(c);
+        c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+      }
+    }
+  }
+
+  private membershipChanged(conversationId: string): void {
+    this.membershipVersions.set(conversationId, { version: ++this.versionCounter, at: Date.now() });
   }
 
   /** Cuts every socket of a user at once (tests; an operator's emergency stop). */
@@ -186,6 +221,8 @@ export class Gateway {
   }
 
   private async runRound(): Promise<void> {
+    const cutoff = Date.now() - MEMBERSHIP_TTL_MS;
+    for (const [id, v] of this.membershipVersions) if (v.at < cutoff) this.membershipVersions.delete(id);
     const sessions = new Set<string>();
     for (const c of this.all) {
       if (!c.alive) {
@@ -269,7 +306,8 @@ export class Gateway {
       map.set(conversationId, e);
     }
     if (Date.now() - e.sentAt < TYPING_THROTTLE_MS) return;
-    if (Date.now() - e.checkedAt > MEMBERSHIP_TTL_MS) {
+    const version = this.membershipVersions.get(conversationId)?.version ?? 0;
+    if (Date.now() - e.checkedAt > MEMBERSHIP_TTL_MS || e.version !== version) {
       const entry = e;
       entry.checking ??= typingTarget(this.ctx.db, conversationId, c.userId)
         .then((t) => {
@@ -277,6 +315,7 @@ export class Gateway {
           entry.others = t.others;
           entry.writable = t.writable;
           entry.checkedAt = Date.now();
+          entry.version = version;
         })
         .finally(() => (entry.checking = null));
       await entry.checking;

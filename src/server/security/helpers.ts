@@ -17,7 +17,7 @@ export interface RawResponse {
 export interface RawInit {
   token?: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array<ArrayBuffer>;
 }
 
 /** One request with fetch, answered as text plus parsed JSON (undefined when not JSON). */
