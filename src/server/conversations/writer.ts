@@ -83,7 +83,7 @@ export class MessageWriter {
     this.closed = true;
     while (this.loop) await this.loop;
     await Promise.all(this.flushing);
-    this.wal?.close();
+    await this.wal?.close();
   }
 
   private async drain(): Promise<void> {
