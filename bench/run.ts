@@ -6,6 +6,7 @@
  *   npm run bench                          messaging: 2,000 sockets, 1,000 direct chats
  *   npm run bench -- --rate 500 --duration 30 --connections 2000 --chats 1000
  *   npm run bench -- --peak                the most durable messages/s (closed loop)
+ *   --warmup 2                             seconds of the same load before measuring (0: none)
  *   npm run bench -- --postgres [url]      PostgreSQL instead of SQLite
  *   npm run bench -- --postgres --redis [url] --nodes 2
  *   npm run bench -- --idle 15000          memory per idle authenticated socket
@@ -32,12 +33,13 @@ export interface BenchArgs {
   historySize: number;
   group?: number;
   peak: boolean;
+  warmup: number;
   concurrency: number;
   pin: boolean;
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, concurrency: 64, pin: true };
+  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, warmup: 2, concurrency: 64, pin: true };
   const num = (v: string | undefined, name: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
@@ -60,6 +62,7 @@ function parseArgs(argv: string[]): BenchArgs {
       case '--history': a.history = true; { const n = optional(); if (n) a.historySize = num(n, 'history'); } break;
       case '--group': a.group = Number(optional() ?? 1000); break;
       case '--peak': a.peak = true; break;
+      case '--warmup': { const v = Number(value()); if (!Number.isFinite(v) || v < 0) throw new Error('--warmup needs a number of seconds'); a.warmup = v; } break;
       case '--no-pin': a.pin = false; break;
       case '--help':
         console.log('see the header of bench/run.ts for the options');
