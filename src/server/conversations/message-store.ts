@@ -1,4 +1,5 @@
 import type { Executor } from '../context.js';
+import { precompiled } from '../db/precompiled.js';
 import type { MessageRow } from './store.js';
 
 /** Kysely queries over messages, for history, edit and delete (the writer has its own). */
@@ -13,21 +14,61 @@ export interface HistoryQuery {
   limit: number;
 }
 
+type HistoryRow = MessageRow & { has_files: unknown };
+
+// History is read on every chat open and reconnect, so its four shapes are precompiled
+// (db/precompiled.ts). Each row also says whether the message has files, so a page without any
+// (the usual case) costs no files query.
+function historySelect(db: Executor, conversationId: string) {
+  return db
+    .selectFrom('messages')
+    .selectAll('messages')
+    .select((eb) => eb.exists(eb.selectFrom('message_files').select('message_files.message_id').whereRef('message_files.message_id', '=', 'messages.id')).as('has_files'))
+    .where('messages.conversation_id', '=', conversationId);
+}
+const newest = precompiled(2, (db, c: string, limit: number) => historySelect(db, c).orderBy('messages.seq', 'desc').limit(limit));
+const below = precompiled(3, (db, c: string, before: number, limit: number) =>
+  historySelect(db, c).where('messages.seq', '<', before).orderBy('messages.seq', 'desc').limit(limit),
+);
+const above = precompiled(3, (db, c: string, after: number, limit: number) =>
+  historySelect(db, c).where('messages.seq', '>', after).orderBy('messages.seq', 'asc').limit(limit),
+);
+const between = precompiled(4, (db, c: string, after: number, before: number, limit: number) =>
+  historySelect(db, c).where('messages.seq', '>', after).where('messages.seq', '<', before).orderBy('messages.seq', 'asc').limit(limit),
+);
+
+export interface HistoryPage {
+  rows: MessageRow[];
+  more: boolean;
+  /** The ids of the page's messages that have files. */
+  withFiles: Set<string>;
+}
+
+function page(found: HistoryRow[], limit: number, newestFirst: boolean): HistoryPage {
+  const kept = found.slice(0, limit);
+  if (newestFirst) kept.reverse();
+  const withFiles = new Set<string>();
+  const rows = kept.map(({ has_files, ...row }) => {
+    // SQLite answers 0/1, PostgreSQL a boolean.
+    if (has_files === true || Number(has_files) === 1) withFiles.add(row.id);
+    return row;
+  });
+  return { rows, more: found.length > limit, withFiles };
+}
+
 /**
  * One page of history in ascending seq. With `after`, the oldest `limit` above it; otherwise the
  * newest `limit` below `before` (or of all). One more row than asked tells whether more exist.
  * Both walk the (conversation_id, seq) index, so a page costs the same in a huge chat.
  */
-export async function historyPage(db: Executor, conversationId: string, q: HistoryQuery): Promise<{ rows: MessageRow[]; more: boolean }> {
-  let query = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
-  if (q.after !== undefined) query = query.where('seq', '>', q.after);
-  if (q.before !== undefined) query = query.where('seq', '<', q.before);
+export async function historyPage(db: Executor, conversationId: string, q: HistoryQuery): Promise<HistoryPage> {
+  const n = q.limit + 1;
   if (q.after !== undefined) {
-    const rows = await query.orderBy('seq', 'asc').limit(q.limit + 1).execute();
-    return { rows: rows.slice(0, q.limit), more: rows.length > q.limit };
+    const found = q.before !== undefined ? await between.execute(db, conversationId, q.after, q.before, n) : await above.execute(db, conversationId, q.after, n);
+    return page(found, q.limit, false);
   }
-  const rows = await query.orderBy('seq', 'desc').limit(q.limit + 1).execute();
-  return { rows: rows.slice(0, q.limit).reverse(), more: rows.length > q.limit };
+  const found = q.before !== undefined ? await below.execute(db, conversationId, q.before, n) : await newest.execute(db, conversationId, n);
+  return page(found, q.limit, true);
 }
 
 export async function updateMessageBody(db: Executor, id: string, body: string, editedAt: string): Promise<void> {

@@ -65,8 +65,8 @@ export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: 
 
 export async function listMessages(ctx: AppContext, conv: ConversationRow, q: { after?: number; before?: number; limit?: number }): Promise<{ items: Message[]; next?: string }> {
   const limit = q.limit ?? MESSAGE_LIMITS.historyLimitDefault;
-  const { rows, more } = await historyPage(ctx.db, conv.id, { after: q.after, before: q.before, limit });
-  const items = await presentMessages(ctx.db, rows);
+  const { rows, more, withFiles } = await historyPage(ctx.db, conv.id, { after: q.after, before: q.before, limit });
+  const items = await presentMessages(ctx.db, rows, withFiles);
   if (!more || items.length === 0) return { items };
   // Paging forward continues after the last item, paging back before the first.
   return { items, next: String(q.after !== undefined ? items[items.length - 1]!.seq : items[0]!.seq) };

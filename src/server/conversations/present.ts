@@ -24,9 +24,13 @@ export function presentMessage(row: MessageRow, files: FileInfo[] = []): Message
   };
 }
 
-/** Messages with their files, loaded in one call. */
-export async function presentMessages(db: Executor, rows: readonly MessageRow[]): Promise<Message[]> {
-  const files = rows.length > 0 ? await loadMessageFiles(db, rows.map((r) => r.id)) : new Map<string, FileInfo[]>();
+/**
+ * Messages with their files, loaded in one call. `withFiles`: when the caller knows which of the
+ * rows have files at all, only those are looked up (none: no query).
+ */
+export async function presentMessages(db: Executor, rows: readonly MessageRow[], withFiles?: ReadonlySet<string>): Promise<Message[]> {
+  const ids = withFiles ? rows.filter((r) => withFiles.has(r.id)).map((r) => r.id) : rows.map((r) => r.id);
+  const files = ids.length > 0 ? await loadMessageFiles(db, ids) : new Map<string, FileInfo[]>();
   return rows.map((r) => presentMessage(r, files.get(r.id)));
 }
 
