@@ -126,6 +126,19 @@ describeEachDb('security: authentication edges', (t) => {
     expect((await raw(t(), 'GET', '/api/v1/me', { token: u.token })).status).toBe(200);
   });
 
+  it("closes a signed-out device's WebSocket at once, and only that device's", async () => {
+    const u = await makeUser(t());
+    const s = await login(t(), u.email);
+    const { TestSocket } = await import('../realtime/test-socket.js');
+    const ended = await TestSocket.open(t().url, { token: s.token });
+    const other = await TestSocket.open(t().url, { token: u.token });
+    expect((await raw(t(), 'POST', '/api/v1/auth/logout', { headers: { cookie: s.cookie } })).status).toBe(200);
+    const closed = await Promise.race([ended.closed, new Promise<null>((r) => setTimeout(() => r(null), 1000))]);
+    expect(closed?.code, 'the signed-out socket is still open').toBe(4001);
+    expect(other.ws.readyState).toBe(WebSocket.OPEN);
+    other.close();
+  });
+
   it('refuses a cookie-authenticated WebSocket upgrade from a foreign Origin (cross-site WebSocket hijacking)', async () => {
     const u = await makeUser(t());
     const s = await login(t(), u.email);

@@ -38,7 +38,7 @@ describeEachDb('security: files', (t) => {
     const guesses = [w.fileId, w.fileId.toUpperCase(), `${w.fileId}x`, w.fileId.slice(0, -1), w.message.id, w.group.id, 'a'.repeat(64), '0', '-', '_'];
     for (const who of [stranger, colleague]) {
       for (const id of guesses) {
-        for (const headers of [{}, { range: 'bytes=0-0' }, { 'if-none-match': '*' }]) {
+        for (const headers of [{}, { range: 'bytes=0-0' }, { 'if-none-match': '*' }] as Record<string, string>[]) {
           const res = await raw(t(), 'GET', `/api/v1/files/${encodeURIComponent(id)}`, { token: who.token, headers });
           expect(res.status, `${id} ${JSON.stringify(headers)}`).toBe(404);
           expectContractError(res, id);
