@@ -12,7 +12,16 @@ export const ORG_LIMITS = {
   actionMax: 64,
 } as const;
 
-const Id = z.string().min(1).max(64);
+// Server ids are URL-safe text; anything else (a NUL byte above all, which PostgreSQL refuses
+// with an error) is a 400 here instead of reaching a query.
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
+
+/** Typed text that reaches a query: NUL and other control characters are refused. */
+const NoControls = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
 const Limit = z.coerce
   .number({ message: 'limit must be a number' })
@@ -21,7 +30,7 @@ const Limit = z.coerce
   .max(ORG_LIMITS.pageMax, `limit is at most ${ORG_LIMITS.pageMax}`)
   .default(ORG_LIMITS.pageDefault);
 
-const Cursor = z.string().min(1).max(500);
+const Cursor = z.string().min(1).max(500).refine(NoControls, 'Not a valid cursor');
 
 /** A date (`2024-05-01`) or a date-time with an offset; anything else is a 400. */
 const When = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { message: 'Expected an ISO-8601 date or date-time' });
@@ -70,7 +79,7 @@ export const listUsers = defineRoute({
   query: z.strictObject({
     status: UserStatusFilter.optional(),
     /** Prefix of the name (or of any word of it) or of the email, case-insensitive. */
-    q: z.string().trim().max(ORG_LIMITS.queryMax).optional(),
+    q: z.string().trim().max(ORG_LIMITS.queryMax).refine(NoControls, 'A search cannot contain control characters').optional(),
     cursor: Cursor.optional(),
     limit: Limit,
   }),
