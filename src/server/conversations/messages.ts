@@ -91,10 +91,14 @@ export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: C
   const body = checkBody(newBody, files.length > 0);
   await checkCanSend(ctx, conv, actor);
   await updateMessageBody(ctx.db, row.id, body, nowIso());
+  // Members are read before the re-read, and the event goes out in the same turn as it: an
+  // await in between let a racing delete publish first, and clients then saw the text come
+  // back after the tombstone.
+  const members = await currentMemberIds(ctx.db, conv.id);
   const updated = await getMessageRow(ctx.db, conv.id, row.id);
   if (!updated || updated.deleted_at) throw conflict('message_deleted', 'A deleted message cannot be edited');
   const message = presentMessage(updated, files);
-  await publishMessage(ctx, 'message.updated', message);
+  ctx.events.publish(members, { type: 'message.updated', conversationId: conv.id, message });
   return message;
 }
 
