@@ -163,8 +163,26 @@ describeEachDb('chat list', (t) => {
     await expectApiError(me.api.call(api.conversations.list, { query: { limit: 101 } }), 400, 'invalid_request');
   });
 
+  /** Queries the server runs to answer one page of `user`'s chat list of `limit` chats. */
+  async function listQueries(user: TestUser, limit: number): Promise<number> {
+    let n = 0;
+    const exec = t().ctx.db.getExecutor() as { executeQuery: (...args: unknown[]) => unknown };
+    const original = exec.executeQuery;
+    exec.executeQuery = (...args: unknown[]) => {
+      n++;
+      return original.apply(exec, args);
+    };
+    try {
+      const page = await user.api.call(api.conversations.list, { query: { limit } });
+      expect(page.items).toHaveLength(limit);
+    } finally {
+      exec.executeQuery = original;
+    }
+    return n;
+  }
+
   // Group chats: the presenter's own loading (participants, last messages) must not grow with
-  // the page. (Direct chats also pass through the cross-org rules, which have their own cost.)
+  // the page.
   it('loads the list with a fixed number of queries, whatever the number of chats', async () => {
     const org = await makeOrg(t().ctx, { plan: 'paid' });
     const me = await makeUser(t(), { org });
@@ -173,25 +191,33 @@ describeEachDb('chat list', (t) => {
       const c = await o.api.call(api.conversations.create, { body: { title: `G${i}`, memberIds: [me.user.id, others[(i + 1) % others.length]!.user.id] } });
       await o.api.call(api.messages.send, { params: { id: c.id }, body: { clientId: 'x', body: 'hi' } });
     }
-    const count = async (limit: number) => {
-      let n = 0;
-      const db = t().ctx.db;
-      const original = db.getExecutor().executeQuery.bind(db.getExecutor());
-      const exec = db.getExecutor() as { executeQuery: typeof original };
-      exec.executeQuery = ((...args: Parameters<typeof original>) => {
-        n++;
-        return original(...args);
-      }) as typeof original;
-      try {
-        const page = await me.api.call(api.conversations.list, { query: { limit } });
-        expect(page.items).toHaveLength(limit);
-      } finally {
-        exec.executeQuery = original;
-      }
-      return n;
-    };
     // The first request of a session also loads the session (then cached for a few seconds).
-    await count(1);
-    expect(await count(12)).toBe(await count(2));
+    await listQueries(me, 1);
+    expect(await listQueries(me, 12)).toBe(await listQueries(me, 2));
+  });
+
+  // Direct chats also pass through the cross-org rules: the other person, blocks and orgs are
+  // loaded for the whole page, not per chat.
+  it('loads a list of direct chats, with colleagues and other orgs, with a fixed number of queries', async () => {
+    await t().ctx.settings.setStage('ga');
+    t().ctx.settings.invalidate();
+    const org = await makeOrg(t().ctx, { plan: 'channel_partner' });
+    const me = await makeUser(t(), { org });
+    const colleagues = await Promise.all(Array.from({ length: 6 }, () => makeUser(t(), { org })));
+    const outsiders = await Promise.all(Array.from({ length: 6 }, () => makeUser(t(), { plan: 'basic' })));
+    for (const o of [...colleagues, ...outsiders]) {
+      const c = await me.api.call(api.conversations.startDirect, { body: { email: o.email } });
+      expect(c.state).toBe('live');
+      await me.api.call(api.messages.send, { params: { id: c.id }, body: { clientId: cid(), body: 'hi' } });
+    }
+    await listQueries(me, 1);
+    // The newest two are both outsiders; twelve add colleagues and more outsiders' orgs, each org
+    // read once.
+    const two = await listQueries(me, 2);
+    const twelve = await listQueries(me, 12);
+    expect(twelve).toBe(two + 2 * 4);
+    const page = await me.api.call(api.conversations.list, { query: { limit: 12 } });
+    expect(page.items.every((c) => c.state === 'live')).toBe(true);
+    expect(page.items.filter((c) => c.participants.some((p) => p.external))).toHaveLength(6);
   });
 });

@@ -9,6 +9,8 @@ import type { BlockFacts, OrgFacts, PersonFacts } from './verdict.js';
  */
 export class Facts {
   private readonly orgs = new Map<string, Promise<OrgFacts | null>>();
+  /** Blocks loaded ahead by `preloadBlocks`, by `${senderId}\u0000${recipientId}`. */
+  private readonly knownBlocks = new Map<string, BlockFacts>();
 
   constructor(readonly db: Executor) {}
 
@@ -45,7 +47,24 @@ export class Facts {
   }
 
   blocks(senderId: string, recipientId: string): Promise<BlockFacts> {
-    return loadBlocks(this.db, senderId, recipientId);
+    const known = this.knownBlocks.get(`${senderId}\u0000${recipientId}`);
+    return known ? Promise.resolve(known) : loadBlocks(this.db, senderId, recipientId);
+  }
+
+  /** Loads the blocks between `userId` and each of `others` in one query (a chat list's page). */
+  async preloadBlocks(userId: string, others: readonly string[]): Promise<void> {
+    if (others.length === 0) return;
+    const rows = await this.db
+      .selectFrom('user_blocks')
+      .select(['blocker_id', 'blocked_id'])
+      .where((eb) => eb.or([eb.and([eb('blocker_id', '=', userId), eb('blocked_id', 'in', others)]), eb.and([eb('blocked_id', '=', userId), eb('blocker_id', 'in', others)])]))
+      .execute();
+    for (const other of others) {
+      const byUser = rows.some((r) => r.blocker_id === userId && r.blocked_id === other);
+      const byOther = rows.some((r) => r.blocker_id === other && r.blocked_id === userId);
+      this.knownBlocks.set(`${userId}\u0000${other}`, { senderBlockedRecipient: byUser, recipientBlockedSender: byOther });
+      this.knownBlocks.set(`${other}\u0000${userId}`, { senderBlockedRecipient: byOther, recipientBlockedSender: byUser });
+    }
   }
 }
 

@@ -149,7 +149,8 @@ async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationF
   if (conversation.kind !== 'direct') return { state: stored };
   if (stored === 'blocked') {
     // The blocker sees their own block; the sender sees the same refusal they would get on send.
-    const blocks = await facts.blocks(viewer.id, (await otherDirectMember(facts.db, conversation.id, viewer.id))?.id ?? '');
+    const blocked = loadedOther !== undefined ? loadedOther : await otherDirectMember(facts.db, conversation.id, viewer.id);
+    const blocks = await facts.blocks(viewer.id, blocked?.id ?? '');
     return {
       state: 'blocked',
       reason: 'blocked',
@@ -172,8 +173,29 @@ async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationF
  * deactivated person). The reason is said from the viewer's side: the org that switched off
  * reads `sender_org_disabled`, the other side `recipient_org_not_accepting`.
  */
-export async function conversationViewFor(ctx: AppContext, conversation: ConversationFacts, viewer: PersonRow, facts = new Facts(ctx.db)): Promise<ConversationView> {
-  return viewOf(ctx, facts, conversation, viewer);
+export async function conversationViewFor(
+  ctx: AppContext,
+  conversation: ConversationFacts,
+  viewer: PersonRow,
+  facts = new Facts(ctx.db),
+  other?: PersonRow | null,
+): Promise<ConversationView> {
+  return viewOf(ctx, facts, conversation, viewer, other);
+}
+
+/** The other member (as `otherDirectMember` reads it) of each of these direct chats, in one query. */
+export async function otherDirectMembers(db: Executor, conversationIds: readonly string[], userId: string): Promise<Map<string, PersonRow>> {
+  const out = new Map<string, PersonRow>();
+  if (conversationIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('conversation_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['m.conversation_id', 'u.id', 'u.org_id', 'u.email_norm', 'u.status'])
+    .where('m.conversation_id', 'in', conversationIds)
+    .where('m.user_id', '<>', userId)
+    .execute();
+  for (const { conversation_id, ...person } of rows) if (!out.has(conversation_id)) out.set(conversation_id, person);
+  return out;
 }
 
 export type { PersonFacts };
