@@ -106,6 +106,26 @@ describeEachDb('files: membership, cross-org policy and limits', (t) => {
     }
   });
 
+  it('refuses uploads into an external chat that policy has made read-only, and accepts them again once allowed', async () => {
+    const { ann, bob, conv } = await crossOrgChat();
+    expect(conv.state).toBe('live');
+    // Bob's org switches external messaging off: the chat is read-only for both sides.
+    await t().ctx.db.updateTable('orgs').set({ policy: JSON.stringify({ externalMessaging: false }) }).where('id', '=', bob.org.id).execute();
+    t().ctx.settings.invalidate();
+    for (const [who, reason] of [
+      [ann, 'recipient_org_not_accepting'],
+      [bob, 'sender_org_disabled'],
+    ] as const) {
+      const up = await uploadRaw(t(), who, conv.id, 'x.bin', Buffer.from('x'));
+      expect(up.status).toBe(403);
+      expect(up.json.error).toMatchObject({ code: 'policy_refused', reason });
+    }
+    expect(await rowsIn(conv.id)).toHaveLength(0);
+    await t().ctx.db.updateTable('orgs').set({ policy: JSON.stringify({}) }).where('id', '=', bob.org.id).execute();
+    t().ctx.settings.invalidate();
+    expect((await uploadRaw(t(), ann, conv.id, 'x.bin', Buffer.from('x'))).status).toBe(201);
+  });
+
   it('applies the deployment maximum below the org limit', async () => {
     const org = await makeOrg(t().ctx);
     const ann = await makeUser(t(), { org });

@@ -35,7 +35,7 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
     });
     const sub = new Router(child, ctx);
     sub.add(api.files.upload, async ({ auth, query, req }) => {
-      const { maxBytes } = await checkUploadTarget(ctx, auth.user.id, auth.user.org_id, query.conversationId);
+      const { maxBytes } = await checkUploadTarget(ctx, auth.user, query.conversationId);
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (req.isMultipart()) {
         if (declared > maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(maxBytes);

@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { AppContext } from '../context.js';
+import type { UserWithOrg } from '../accounts/store.js';
 import { checkMembership } from '../conversations/access.js';
+import { checkCanSend } from '../conversations/messages.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, notFound, policyRefused } from '../http/errors.js';
 import { getOrgRow, orgPolicy } from '../orgs/store.js';
@@ -28,20 +30,20 @@ export function fileTooLarge(maxBytes: number, closeConnection = true): AppError
 }
 
 /**
- * Whether `userId` may upload into the conversation, and the largest file allowed there: the
- * deployment's maximum and every member org's `maxFileBytes`. Across orgs, both orgs must have
- * `externalFiles` on. A message request (not yet accepted) carries no files: `request_limit`,
- * because the recipient has not agreed to receive anything beyond the request itself.
+ * Whether `user` may upload into the conversation, and the largest file allowed there: the
+ * deployment's maximum and every member org's `maxFileBytes`. An upload is judged exactly like
+ * sending a message with files (the same check the send path runs), so a message request not yet
+ * accepted (`request_limit`), a declined or blocked chat, and an external chat that policy has
+ * made read-only all refuse files up front rather than after the bytes have been stored.
  */
-export async function checkUploadTarget(ctx: AppContext, userId: string, userOrgId: string, conversationId: string): Promise<{ maxBytes: number }> {
-  const conv = await checkMembership(ctx.db, conversationId, userId);
+export async function checkUploadTarget(ctx: AppContext, user: UserWithOrg, conversationId: string): Promise<{ maxBytes: number }> {
+  const conv = await checkMembership(ctx.db, conversationId, user.id);
+  // Both sides of a pending request get the same answer: nothing but the request's few messages.
   if (conv.state === 'request') {
     throw policyRefused('request_limit', 'Files can be shared once the message request has been accepted.');
   }
-  if (conv.state === 'declined' || conv.state === 'blocked') {
-    throw policyRefused('blocked', 'This chat does not accept new messages or files.');
-  }
-  return checkFilesPolicy(ctx, conversationId, userOrgId);
+  await checkCanSend(ctx, conv, user, true);
+  return checkFilesPolicy(ctx, conversationId, user.org_id);
 }
 
 /**
