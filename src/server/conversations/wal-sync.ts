@@ -24,6 +24,13 @@ import type SQLite from 'better-sqlite3';
  * a COMMIT every 1,000 pages, blocking the event loop for several milliseconds each time; a
  * worker thread with a connection of its own runs them instead (PASSIVE: they never block a
  * writer), and the node's connection only checkpoints itself as a backstop if the WAL grows large.
+ *
+ * Under a steady stream of commits a PASSIVE checkpoint rarely catches up with the last frame,
+ * and SQLite only starts the WAL over once one has; the WAL would grow to the backstop, whose
+ * checkpoint then blocks the event loop (20 ms every second at 5,000 messages/s). So when the
+ * WAL is long, the writer holds its next commit until the worker has checkpointed with no commit
+ * in between (`beforeCommit`): sends queue meanwhile (the event loop stays free) and go into the
+ * next batch, which starts the WAL over.
  */
 export class WalSync {
   private fd: number | null = null;
@@ -31,6 +38,9 @@ export class WalSync {
   private busy = false;
   private checkpointer: Worker | null = null;
   private closed = false;
+  /** Frames in the WAL at the worker's last checkpoint. */
+  private walFrames = 0;
+  private quiet: { promise: Promise<void>; resolve: () => void } | null = null;
 
   private constructor(
     private readonly raw: SQLite.Database,
@@ -76,13 +86,47 @@ export class WalSync {
     }
   }
 
+  /** Called by the writer before each commit; waits for a quiet checkpoint when the WAL is long. */
+  beforeCommit(): Promise<void> | null {
+    if (this.walFrames < QUIET_CHECKPOINT_FRAMES || !this.checkpointer) return null;
+    if (!this.quiet) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.quiet = { promise, resolve };
+      // A worker that does not answer in time must not hold messages up.
+      const timer = setTimeout(() => this.endQuiet(), QUIET_CHECKPOINT_TIMEOUT_MS);
+      timer.unref();
+      void promise.then(() => clearTimeout(timer));
+      this.checkpointer.postMessage('now');
+    }
+    return this.quiet.promise;
+  }
+
+  private endQuiet(): void {
+    this.walFrames = 0;
+    const q = this.quiet;
+    this.quiet = null;
+    q?.resolve();
+  }
+
+  private onWorkerMessage(m: unknown): void {
+    const r = m as { log?: unknown; quiet?: unknown };
+    if (typeof r.log === 'number') this.walFrames = r.log;
+    if (r.quiet === true) this.endQuiet();
+  }
+
   private startCheckpointer(): void {
     const worker = new Worker(CHECKPOINTER, {
       eval: true,
       workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.raw.name, intervalMs: CHECKPOINT_EVERY_MS },
     });
     // A checkpointer that fails leaves the backstop below to do the work; it is not fatal.
-    worker.on('error', () => this.raw.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`));
+    worker.on('error', () => {
+      this.raw.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`);
+      this.checkpointer = null;
+      this.endQuiet();
+    });
+    worker.on('message', (m: unknown) => this.onWorkerMessage(m));
     worker.unref();
     this.checkpointer = worker;
     this.raw.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
@@ -95,6 +139,7 @@ export class WalSync {
     this.fd = null;
     const worker = this.checkpointer;
     this.checkpointer = null;
+    this.endQuiet();
     if (worker) {
       // The worker closes its connection before it ends, so the node's connection is the last
       // one when the database closes (SQLite then checkpoints and removes the WAL).
@@ -109,7 +154,10 @@ export class WalSync {
 const CHECKPOINT_EVERY_MS = 200;
 const DEFAULT_AUTOCHECKPOINT = 1000;
 /** Pages (4 KiB) of WAL after which the node's own connection checkpoints anyway. */
-const BACKSTOP_AUTOCHECKPOINT = 16_000;
+const BACKSTOP_AUTOCHECKPOINT = 32_000;
+/** WAL frames past which the writer waits for a quiet checkpoint (see above). */
+const QUIET_CHECKPOINT_FRAMES = 16_000;
+const QUIET_CHECKPOINT_TIMEOUT_MS = 250;
 
 // Plain JavaScript run as a worker (eval), so it loads the same way from sources and from a build.
 const CHECKPOINTER = `
@@ -117,10 +165,19 @@ const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: the next round */ }
-}, workerData.intervalMs);
+const checkpoint = () => {
+  try {
+    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    parentPort.postMessage({ log: r.log });
+  } catch { /* busy: the next round */ }
+};
+const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (m) => {
+  if (m === 'now') {
+    checkpoint();
+    parentPort.postMessage({ quiet: true });
+    return;
+  }
   if (m !== 'stop') return;
   clearInterval(timer);
   db.close();

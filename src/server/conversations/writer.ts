@@ -89,6 +89,8 @@ export class MessageWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        const quiet = this.wal?.beforeCommit();
+        if (quiet) await quiet;
         const batch = this.queue.splice(0, MAX_BATCH);
         await this.commit(batch);
       }
