@@ -47,7 +47,7 @@ const sessionByTokenHash = precompiled(1, (db, tokenHash: string) =>
 );
 
 /**
- * Authenticated sessions of this node, by token hash, for a few seconds. Every request
+ * Authenticated sessions of this node, by token, for a few seconds. Every request
  * authenticates, and two queries per request were a large share of a message send; a chat client
  * sends many requests a second, so most find their session here.
  *
@@ -102,15 +102,16 @@ export function forgetUserSessions(userId: string): void {
  */
 export async function findSession(db: Executor, token: string): Promise<AuthInfo | null> {
   if (!token || token.length > 200) return null;
-  const tokenHash = hashSecret(token);
   const now = Date.now();
   const iso = nowIso(now);
-  const hit = cache.get(tokenHash);
+  // Keyed by the token itself (held only in this process's memory, like the request that carried
+  // it): a hit then costs no SHA-256.
+  const hit = cache.get(token);
   if (hit) {
     if (now - hit.cachedAt < SESSION_CACHE_TTL_MS && hit.expiresAt > iso && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
-    cache.delete(tokenHash);
+    cache.delete(token);
   }
-  const row = await sessionByTokenHash.executeTakeFirst(db, tokenHash);
+  const row = await sessionByTokenHash.executeTakeFirst(db, hashSecret(token));
   if (!row || row.s_revoked_at || row.s_expires_at <= iso) return null;
   const { s_id: sessionId, s_expires_at: expiresAt, s_revoked_at: _revoked, s_last_seen_at: lastSeenAt, ...user } = row;
   if (user.status !== 'active') return null;
@@ -120,7 +121,7 @@ export async function findSession(db: Executor, token: string): Promise<AuthInfo
   const auth: AuthInfo = { user, sessionId };
   if (!isUnsettled(user.id, Date.now())) {
     if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
-    cache.set(tokenHash, { auth, expiresAt, cachedAt: now });
+    cache.set(token, { auth, expiresAt, cachedAt: now });
   }
   return auth;
 }
