@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultS
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
+import { registerPostgresPool } from './precompiled.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -30,6 +31,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => undefined);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    registerPostgresPool(kysely, pool);
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
