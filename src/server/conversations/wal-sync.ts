@@ -144,6 +144,9 @@ export class WalSync {
       // The worker closes its connection before it ends, so the node's connection is the last
       // one when the database closes (SQLite then checkpoints and removes the WAL).
       const exited = new Promise((resolve) => worker.once('exit', resolve));
+      // Unreferenced while the node runs (it must not keep a process alive); during shutdown the
+      // wait for it must keep the event loop alive, or the process would end before closing.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
       this.raw.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`);
