@@ -93,9 +93,9 @@ export class WalSync {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.quiet = { promise, resolve };
-      // A worker that does not answer in time must not hold messages up.
+      // A worker that does not answer in time must not hold messages up. (Referenced: messages
+      // waiting here keep the process alive, as their commit would.)
       const timer = setTimeout(() => this.endQuiet(), QUIET_CHECKPOINT_TIMEOUT_MS);
-      timer.unref();
       void promise.then(() => clearTimeout(timer));
       this.checkpointer.postMessage('now');
     }
