@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultS
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
-import { registerPostgresPool } from './precompiled.js';
+import { registerPostgresPool, registerSqliteHandle } from './precompiled.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -44,6 +44,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  registerSqliteHandle(kysely, sqlite);
   return { kysely, dialect: 'sqlite', sqlite, close: () => kysely.destroy() };
 }
 

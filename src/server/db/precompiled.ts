@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { Executor } from '../context.js';
@@ -19,7 +20,11 @@ import type { Executor } from '../context.js';
  *
  * On PostgreSQL, outside a transaction, the same SQL runs as a named prepared statement on the
  * pool (`registerPostgresPool`): each connection parses and plans it once instead of at every
- * run, which was most of the database's CPU for a message send.
+ * run, which was most of the database's CPU for a message send. On SQLite, when no transaction is
+ * open on the connection, a read runs as a prepared statement straight on the handle
+ * (`registerSqliteHandle`), skipping Kysely's asynchronous connection hand-over: better-sqlite3 is
+ * synchronous, so nothing else can run on the connection meanwhile, and with no transaction open
+ * the read sees exactly what is committed. Inside a transaction it goes through Kysely as before.
  */
 export interface Precompiled<P extends readonly unknown[], R> {
   execute(db: Executor, ...params: P): Promise<R[]>;
@@ -29,6 +34,12 @@ export interface Precompiled<P extends readonly unknown[], R> {
 const MARK = '\u0000parley-param\u0000';
 
 const pools = new WeakMap<Executor, pg.Pool>();
+const handles = new WeakMap<Executor, SQLite.Database>();
+
+/** The raw handle under a SQLite Kysely instance (db/index.ts). */
+export function registerSqliteHandle(db: Executor, raw: SQLite.Database): void {
+  handles.set(db, raw);
+}
 
 /** The pool under a PostgreSQL Kysely instance, for named prepared statements (db/index.ts). */
 export function registerPostgresPool(db: Executor, pool: pg.Pool): void {
@@ -39,6 +50,8 @@ interface Template<R> {
   compiled: CompiledQuery<R>;
   /** The prepared statement's name: the same SQL text always has the same name. */
   name: string;
+  /** SQLite: the statement prepared on each handle. */
+  statements: WeakMap<SQLite.Database, SQLite.Statement>;
   /** For each compiled parameter, the index of the caller's parameter it takes, or -1. */
   slots: number[];
 }
@@ -61,7 +74,7 @@ export function precompiled<P extends readonly unknown[], R>(arity: P['length'],
       return i;
     });
     if (seen.size !== arity) throw new Error('precompiled: a parameter does not reach the query as a value');
-    t = { compiled, slots, name: `parley_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 24)}` };
+    t = { compiled, slots, name: `parley_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 24)}`, statements: new WeakMap() };
     templates.set(key, t);
     return t;
   };
@@ -69,6 +82,12 @@ export function precompiled<P extends readonly unknown[], R>(arity: P['length'],
   const run = async (db: Executor, params: P): Promise<R[]> => {
     const t = template(db);
     const parameters = t.compiled.parameters.map((p, i) => (t.slots[i]! >= 0 ? params[t.slots[i]!] : p));
+    const raw = handles.get(db);
+    if (raw && !raw.inTransaction) {
+      let stmt = t.statements.get(raw);
+      if (!stmt) t.statements.set(raw, (stmt = raw.prepare(t.compiled.sql)));
+      if (stmt.reader) return stmt.all(parameters) as R[];
+    }
     const pool = db.isTransaction ? undefined : pools.get(db);
     if (pool) return (await pool.query<R & pg.QueryResultRow>({ name: t.name, text: t.compiled.sql, values: parameters })).rows;
     const r = await db.executeQuery<R>({ ...t.compiled, parameters });
