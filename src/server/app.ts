@@ -4,10 +4,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { SESSION_COOKIE } from './accounts/sessions.js';
 import type { AppContext } from './context.js';
 import { handleClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { buildOpenApi, type PathItem } from './http/openapi.js';
+import { cookieOnly, sameOrigin } from './http/origin.js';
 import { Router } from './http/router.js';
 import { EVENTS_PATH, websocketPluginHooks } from './realtime/routes.js';
 import { registerDomainRoutes } from './routes.js';
@@ -81,6 +83,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+
+  // The session cookie is SameSite=Lax, which stops other sites but not sibling subdomains (they
+  // are the same "site"). A state-changing request that carries only the cookie must therefore
+  // come from a page of this deployment; API clients send a bearer token and are not affected.
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    if (cookieOnly(req, SESSION_COOKIE) && !sameOrigin(ctx, req)) {
+      throw new AppError(403, 'forbidden', 'Cross-site request refused: send it from the Parley web client or with a bearer token');
+    }
+  });
   closeKeepAliveOnShutdown(app);
 
   app.addHook('onResponse', async (req, reply) => {

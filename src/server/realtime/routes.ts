@@ -4,6 +4,7 @@ import { WS_CLOSE } from '../../shared/events.js';
 import { findSession, SESSION_COOKIE, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
 import { AppError, forbidden, unauthenticated } from '../http/errors.js';
+import { sameOrigin } from '../http/origin.js';
 import { authenticate, type Router } from '../http/router.js';
 import { Gateway, defaultGatewayOptions } from './gateway.js';
 
@@ -63,25 +64,6 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
       gw.attach(socket, auth);
     },
   });
-}
-
-/**
- * Whether an upgrade comes from a page of this deployment: no Origin (not a browser: it has no
- * ambient cookies to abuse), the public URL's origin, or the origin of the Host it was sent to
- * (a dev proxy or a public URL configured differently from how people reach the node).
- */
-function sameOrigin(ctx: AppContext, req: FastifyRequest): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let o: URL;
-  try {
-    o = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (o.protocol !== 'http:' && o.protocol !== 'https:') return false;
-  if (o.origin === new URL(ctx.config.publicUrl).origin) return true;
-  return typeof req.headers.host === 'string' && o.host === req.headers.host.toLowerCase();
 }
 
 /**
