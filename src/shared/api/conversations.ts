@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 import { Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Conversation, Ok, page } from './shapes.js';
@@ -13,13 +14,6 @@ export const CONVERSATION_LIMITS = {
   listLimitMax: 100,
   listLimitDefault: 30,
 } as const;
-
-/** Server ids: short, URL-safe text. Anything else is refused before it reaches a query. */
-export const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
 
 /** Text people type: NUL characters are refused (PostgreSQL cannot store them). */
 export const PlainText = z.string().refine((s) => !s.includes('\u0000'), 'Text cannot contain NUL characters');

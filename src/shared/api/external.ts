@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 import { defineRoute } from './define.js';
 import { Conversation, OrgPolicy } from './shapes.js';
 
@@ -9,12 +10,6 @@ export const EXTERNAL_LIMITS = {
   domainsMax: 500,
   domainMax: 253,
 } as const;
-
-const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 

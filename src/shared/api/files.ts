@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 import { defineRoute } from './define.js';
 import { FileInfo, page } from './shapes.js';
 
@@ -7,12 +8,6 @@ export const FILE_LIMITS = {
   listLimitMax: 100,
   listLimitDefault: 50,
 } as const;
-
-const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
 
 // C0/C1 controls, and the bidirectional overrides that make "gpj.exe" read as "exe.jpg".
 const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 import { DisplayName, Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Org, page, Role, User } from './shapes.js';
@@ -11,14 +12,6 @@ export const ORG_LIMITS = {
   queryMax: 100,
   actionMax: 64,
 } as const;
-
-// Server ids are URL-safe text; anything else (a NUL byte above all, which PostgreSQL refuses
-// with an error) is a 400 here instead of reaching a query.
-const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
 
 /** Typed text that reaches a query: NUL and other control characters are refused. */
 const NoControls = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
