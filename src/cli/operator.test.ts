@@ -1,4 +1,4 @@
-import { expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { api } from '../shared/api/index.js';
 import { ApiError } from '../shared/client.js';
 import { getUserWithOrg } from '../server/accounts/store.js';
@@ -6,30 +6,11 @@ import { describeEachDb } from '../server/testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../server/testing/factories.js';
 import type { TestServer } from '../server/testing/server.js';
 import { linkIn } from '../server/testing/smtp-sink.js';
-import { main } from './main.js';
+import { runCli as runCliIn } from './testing.js';
 
-/**
- * Runs `parley <args> --database-url <the test server's database>` in-process, capturing what it
- * writes, as the operator would run it next to a live server.
- */
-async function runCli(t: TestServer, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const capture = (append: (s: string) => void) => (chunk: string | Uint8Array, ...rest: unknown[]) => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-    return true;
-  };
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (out += s)) as typeof process.stdout.write);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (err += s)) as typeof process.stderr.write);
-  let code: number;
-  try {
-    code = await main([...args, '--database-url', t.db.url]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { code, out, err };
+/** `parley <args> --database-url <the test server's database>`, as the operator runs it beside a live server. */
+function runCli(t: TestServer, args: string[]) {
+  return runCliIn([...args, '--database-url', t.db.url]);
 }
 
 async function auditOf(t: TestServer, orgId: string) {

@@ -2,47 +2,21 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../../server/testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD } from '../../server/testing/factories.js';
 import { sendWithRetry } from '../commands/client.js';
-import { main } from '../main.js';
+import { runCli, useTempConfigDir } from '../testing.js';
 import { credentialsPath } from './credentials.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
-/** Runs `parley …` in this process, capturing what it prints. */
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCli(argv);
 
 describeEachDb('parley user client (CLI)', (t) => {
-  const savedDir = process.env.PARLEY_CONFIG_DIR;
-  beforeEach(() => {
-    process.env.PARLEY_CONFIG_DIR = mkdtempSync(path.join(os.tmpdir(), 'parley-cli-'));
-  });
-  afterEach(() => {
-    if (savedDir === undefined) delete process.env.PARLEY_CONFIG_DIR;
-    else process.env.PARLEY_CONFIG_DIR = savedDir;
-  });
+  useTempConfigDir('parley-cli-');
 
   async function colleagues() {
     const org = await makeOrg(t().ctx, { plan: 'paid' });

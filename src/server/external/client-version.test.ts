@@ -1,5 +1,5 @@
-import { expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
+import { expect, it } from 'vitest';
+import { runCli } from '../../cli/testing.js';
 import { api } from '../../shared/api/index.js';
 import { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../testing/each-db.js';
@@ -7,14 +7,7 @@ import { makeOrg, makeUser } from '../testing/factories.js';
 import { expectApiError } from './test-helpers.js';
 
 async function quietly(argv: string[]): Promise<number> {
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return await main(argv);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  return (await runCli(argv)).code;
 }
 
 describeEachDb('cross-org endpoints and old clients', (t) => {

@@ -1,42 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
-import { main } from '../../cli/main.js';
+import { runCli as runCliIn, useTempConfigDir } from '../../cli/testing.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../testing/factories.js';
 import { cid, expectApiError, recordEvents, signUpAndVerify } from './test-helpers.js';
 
-/** Runs `parley …` in this process, capturing what it prints. */
-async function runCli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const runCli = (...argv: string[]) => runCliIn(argv);
 
 describeEachDb('the six defects of cross-org messaging', (t) => {
-  const savedDir = process.env.PARLEY_CONFIG_DIR;
-  beforeEach(() => {
-    process.env.PARLEY_CONFIG_DIR = mkdtempSync(path.join(os.tmpdir(), 'parley-ext-cli-'));
-  });
-  afterEach(() => {
-    if (savedDir === undefined) delete process.env.PARLEY_CONFIG_DIR;
-    else process.env.PARLEY_CONFIG_DIR = savedDir;
-  });
+  useTempConfigDir('parley-ext-cli-');
 
   it('defect 1: a chat started with a not-yet-user comes alive after they sign up and verify, with earlier messages delivered', async () => {
     const ann = await makeUser(t(), { plan: 'basic' });

@@ -1,24 +1,13 @@
 import { z } from 'zod';
 import { defineRoute } from './define.js';
-import { ConversationState, page } from './shapes.js';
+import { ConversationState, page, Participant } from './shapes.js';
 
 /** The Today feed (design.md): recent chats, invitations sent, message requests received. */
 
 export const ACTIVITY_LIMITS = { pageDefault: 30, pageMax: 100 } as const;
 
 /** The other person of an entry, labelled like a chat participant (design.md rule 5). */
-export const ActivityPerson = z.object({
-  userId: z.string().nullable(),
-  email: z.string(),
-  displayName: z.string(),
-  orgId: z.string().nullable(),
-  orgName: z.string().nullable(),
-  external: z.boolean(),
-  deleted: z.boolean(),
-  pending: z.boolean(),
-  /** e.g. "Former member of Acme". */
-  label: z.string().optional(),
-});
+export const ActivityPerson = Participant.omit({ status: true });
 
 /**
  * What "message" and "call" from this entry do: exactly what typing the email does
