@@ -33,19 +33,33 @@ export interface RealtimeOptions {
   /**
    * Track every conversation of the user: on the first connection the chat list is the
    * baseline; after a reconnect, messages of every chat written meanwhile (new chats included)
-   * are fetched and delivered as `message.created`, in `seq` order.
+   * are fetched and delivered as `message.created`, in `seq` order, then the edits and deletions
+   * made meanwhile as `message.updated` / `message.deleted`, in `changeSeq` order. Without it, a
+   * chat is followed from the first event heard (or `track`); its first catch-up then replays all
+   * of its edits and deletions, as the client knows no earlier change number for it.
    */
   syncConversations?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
+type ChangeEvent = Extract<ServerEvent, { type: 'message.updated' | 'message.deleted' }>;
+
 interface ConvState {
   /** Every message up to this seq has been delivered. */
   seen: number;
+  /**
+   * Every edit and deletion up to this change number has been delivered (a superseded change, by
+   * the message's later state). Undefined until known: from the chat list, or the first change heard.
+   */
+  changes?: number;
+  /** After a reconnect: the chat list's lastChangeSeq, so an unchanged chat costs no request. */
+  changesListed?: number;
   filling: Promise<void> | null;
   refill: boolean;
   buffered: Extract<ServerEvent, { type: 'message.created' }>[];
+  /** Edits and deletions held during a fill, or past a hole in the change numbers. */
+  heldChanges?: ChangeEvent[];
 }
 
 const OPEN = 1;
@@ -54,7 +68,9 @@ const PAGE = 100;
 /**
  * A typed, reconnecting client of `/api/v1/events`. `message.created` events are delivered in
  * `seq` order without gaps or duplicates per conversation: a gap (a reconnect, a dropped
- * socket) is filled from `GET …/messages?after=` before later events are passed on.
+ * socket) is filled from `GET …/messages?after=` before later events are passed on. Edits and
+ * deletions (`message.updated`, `message.deleted`) likewise, by the conversation's change number
+ * (`changeSeq`, which has no gaps): what was missed comes from `GET …/messages?changedAfter=`.
  */
 export class RealtimeClient {
   private ws: WebSocketLike | null = null;
@@ -121,6 +137,24 @@ export class RealtimeClient {
 
   lastSeq(conversationId: string): number | undefined {
     return this.convs.get(conversationId)?.seen;
+  }
+
+  /**
+   * Every message of a conversation edited or deleted after change `lastChangeSeq`, in its
+   * current state, by ascending `changeSeq`, fetched page by page.
+   */
+  async catchUpChanges(conversationId: string, lastChangeSeq: number): Promise<Message[]> {
+    const out: Message[] = [];
+    let changedAfter = lastChangeSeq;
+    for (;;) {
+      const page = await this.opts.api.call(messagesApi.list, { params: { id: conversationId }, query: { changedAfter, limit: PAGE } });
+      // A server that does not number changes ignores `changedAfter` and answers history.
+      if (page.items.some((m) => typeof m.changeSeq !== 'number')) return out;
+      out.push(...page.items);
+      const next = Number(page.next);
+      if (page.next === undefined || !(next > changedAfter)) return out;
+      changedAfter = next;
+    }
   }
 
   /** Every message of a conversation after `lastSeq`, oldest first, fetched page by page. */
@@ -200,6 +234,7 @@ export class RealtimeClient {
       return;
     }
     if (event.type === 'message.created') return this.onMessageCreated(event);
+    if (event.type === 'message.updated' || event.type === 'message.deleted') return this.onMessageChanged(event);
     this.opts.onEvent(event);
   }
 
@@ -209,9 +244,15 @@ export class RealtimeClient {
         const page = await this.opts.api.call(conversationsApi.list, { query: { limit: 100 } });
         for (const c of page.items) {
           const known = this.convs.get(c.id);
-          if (!reconnect) this.track(c.id, c.lastSeq);
-          // A chat unknown after a reconnect appeared meanwhile: all of it is new.
-          else if (!known) this.track(c.id, 0);
+          if (!reconnect || !known) {
+            // A chat unknown after a reconnect appeared meanwhile: all of it is new. Its messages
+            // are fetched after this list, so they show every change the list counts.
+            this.track(c.id, reconnect ? 0 : c.lastSeq);
+            const st = this.convs.get(c.id)!;
+            st.changes = Math.max(st.changes ?? 0, c.lastChangeSeq ?? 0);
+          } else {
+            known.changesListed = c.lastChangeSeq;
+          }
         }
       }
       if (reconnect) await Promise.all([...this.convs.keys()].map((id) => this.fill(id)));
@@ -243,7 +284,34 @@ export class RealtimeClient {
     void this.fill(id);
   }
 
-  /** Fetches what is missing after `seen`, delivers it, then the live events held meanwhile. */
+  /**
+   * Edits and deletions are passed on in change order, once: a change past a hole (missed while
+   * away, or overtaken by a later one) is held until the hole is filled from the server.
+   */
+  private onMessageChanged(event: ChangeEvent): void {
+    const st = this.convs.get(event.conversationId);
+    const n = event.message.changeSeq;
+    // A chat not followed, or a server without change numbers: passed on as it comes.
+    if (!st || typeof n !== 'number' || n <= 0) return this.opts.onEvent(event);
+    if (st.filling) {
+      (st.heldChanges ??= []).push(event);
+      return;
+    }
+    st.changes ??= n - 1;
+    if (n <= st.changes) return;
+    if (n === st.changes + 1) {
+      st.changes = n;
+      this.opts.onEvent(event);
+      return;
+    }
+    (st.heldChanges ??= []).push(event);
+    void this.fill(event.conversationId);
+  }
+
+  /**
+   * Fetches what is missing after `seen`, then the changes after `changes`, delivers them, then
+   * the live events held meanwhile.
+   */
   private fill(conversationId: string): Promise<void> {
     const st = this.convs.get(conversationId);
     if (!st) return Promise.resolve();
@@ -251,24 +319,61 @@ export class RealtimeClient {
       st.refill = true;
       return st.filling;
     }
+    // The state (changeSeq) of each message delivered by this fill: a change it already shows is
+    // not passed on again.
+    const shown = new Map<string, number>();
     const deliver = (message: Message) => {
       if (message.seq <= st.seen) return;
       st.seen = message.seq;
+      shown.set(message.id, message.changeSeq ?? 0);
       this.opts.onEvent({ type: 'message.created', conversationId, message });
     };
+    const deliverChange = (message: Message) => {
+      if (message.changeSeq <= (st.changes ?? 0)) return;
+      st.changes = message.changeSeq;
+      if ((shown.get(message.id) ?? -1) >= message.changeSeq) return;
+      shown.set(message.id, message.changeSeq);
+      this.opts.onEvent({ type: message.deletedAt ? 'message.deleted' : 'message.updated', conversationId, message });
+    };
+    let complete = false;
     st.filling = (async () => {
       try {
         do {
           st.refill = false;
           for (const m of await this.catchUp(conversationId, st.seen)) deliver(m);
+          const listed = st.changesListed;
+          st.changesListed = undefined;
+          if (listed === undefined || st.changes === undefined || listed > st.changes) {
+            for (const m of await this.catchUpChanges(conversationId, st.changes ?? 0)) deliverChange(m);
+            // Nothing changed yet: the count starts at 0.
+            st.changes ??= 0;
+          }
         } while (st.refill);
+        complete = true;
       } catch (err) {
         this.opts.onError?.(err as Error);
       } finally {
         const held = st.buffered.sort((a, b) => a.message.seq - b.message.seq);
         st.buffered = [];
+        const heldChanges = (st.heldChanges ?? []).sort((a, b) => a.message.changeSeq - b.message.changeSeq);
+        st.heldChanges = [];
         st.filling = null;
         for (const e of held) deliver(e.message);
+        for (const e of heldChanges) {
+          const n = e.message.changeSeq;
+          if (st.changes !== undefined && n <= st.changes) continue;
+          if (st.changes === undefined || n === st.changes + 1) {
+            st.changes = n;
+            this.opts.onEvent(e);
+          } else if (complete) {
+            // Committed after the fetch, with an earlier change still on its way: fetch again.
+            st.heldChanges.push(e);
+          } else {
+            // The server could not be asked: better late and out of order than lost.
+            this.opts.onEvent(e);
+          }
+        }
+        if (st.heldChanges.length > 0) void this.fill(conversationId);
       }
     })();
     return st.filling;

@@ -2,7 +2,7 @@ import type { Executor } from '../context.js';
 import { precompiled } from '../db/precompiled.js';
 import type { MessageRow } from './store.js';
 
-/** Kysely queries over messages, for history, edit and delete (the writer has its own). */
+/** Kysely queries over messages, for history, changes, edit and delete (the writer has its own). */
 
 export async function getMessageRow(db: Executor, conversationId: string, messageId: string): Promise<MessageRow | undefined> {
   return db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).where('id', '=', messageId).executeTakeFirst();
@@ -71,11 +71,66 @@ export async function historyPage(db: Executor, conversationId: string, q: Histo
   return page(found, q.limit, true);
 }
 
-export async function updateMessageBody(db: Executor, id: string, body: string, editedAt: string): Promise<void> {
-  await db.updateTable('messages').set({ body, edited_at: editedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+const changedAbove = precompiled(3, (db, c: string, changedAfter: number, limit: number) =>
+  historySelect(db, c).where('messages.change_seq', '>', changedAfter).orderBy('messages.change_seq', 'asc').limit(limit),
+);
+
+/**
+ * One page of the messages edited or deleted after change `changedAfter`, in their current state
+ * and ascending change_seq (a message changed twice appears once, at its latest change). Walks the
+ * (conversation_id, change_seq) index.
+ */
+export async function changesPage(db: Executor, conversationId: string, q: { changedAfter: number; limit: number }): Promise<HistoryPage> {
+  return page(await changedAbove.execute(db, conversationId, q.changedAfter, q.limit + 1), q.limit, false);
 }
 
-export async function tombstoneMessage(db: Executor, id: string, deletedAt: string): Promise<void> {
-  await db.updateTable('messages').set({ body: '', deleted_at: deletedAt }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+class NothingChanged extends Error {}
+
+/**
+ * Runs one change of a message (edit, delete) under the conversation's next change number, in
+ * one transaction. The number is taken first, with an `UPDATE … RETURNING` that keeps the
+ * conversation's row locked until commit, so changes of one conversation commit in the order of
+ * their numbers: a client that has seen change N will never later find a change below N appear.
+ * When `apply` changes nothing (the message was deleted meanwhile), everything is rolled back, so
+ * the numbers have no gaps; the answer says whether the change was made.
+ */
+export async function withChangeSeq(db: Executor, conversationId: string, apply: (trx: Executor, changeSeq: number) => Promise<boolean>): Promise<boolean> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      const bumped = await trx
+        .updateTable('conversations')
+        .set((eb) => ({ last_change_seq: eb('last_change_seq', '+', 1) }))
+        .where('id', '=', conversationId)
+        .returning('last_change_seq')
+        .executeTakeFirst();
+      if (!bumped || !(await apply(trx, Number(bumped.last_change_seq)))) throw new NothingChanged();
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof NothingChanged) return false;
+    throw err;
+  }
+}
+
+/** Answers whether the message was edited (false: it is deleted). */
+export async function updateMessageBody(db: Executor, id: string, body: string, editedAt: string, changeSeq: number): Promise<boolean> {
+  const r = await db
+    .updateTable('messages')
+    .set({ body, edited_at: editedAt, change_seq: changeSeq })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Answers whether the message was deleted now (false: it already was). */
+export async function tombstoneMessage(db: Executor, id: string, deletedAt: string, changeSeq: number): Promise<boolean> {
+  const r = await db
+    .updateTable('messages')
+    .set({ body: '', deleted_at: deletedAt, change_seq: changeSeq })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 

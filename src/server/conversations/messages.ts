@@ -7,7 +7,7 @@ import { decideSend, type PersonRow } from '../external/rules.js';
 import { AppError, badRequest, conflict, forbidden, notFound, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { checkAttachments, detachAttachments, loadMessageFiles } from './attachments.js';
-import { getMessageRow, historyPage, tombstoneMessage, updateMessageBody } from './message-store.js';
+import { changesPage, getMessageRow, historyPage, tombstoneMessage, updateMessageBody, withChangeSeq } from './message-store.js';
 import { presentMessage, presentMessages } from './present.js';
 import { checkSendRate } from './rate-limit.js';
 import { advanceReadCursor, currentMemberIds, type ConversationRow, type MessageRow } from './store.js';
@@ -63,13 +63,26 @@ export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: 
   return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
 }
 
-export async function listMessages(ctx: AppContext, conv: ConversationRow, q: { after?: number; before?: number; limit?: number }): Promise<{ items: Message[]; next?: string }> {
+export async function listMessages(
+  ctx: AppContext,
+  conv: ConversationRow,
+  q: { after?: number; before?: number; changedAfter?: number; limit?: number },
+): Promise<{ items: Message[]; next?: string }> {
   const limit = q.limit ?? MESSAGE_LIMITS.historyLimitDefault;
+  if (q.changedAfter !== undefined) return listChanges(ctx, conv, q.changedAfter, limit);
   const { rows, more, withFiles } = await historyPage(ctx.db, conv.id, { after: q.after, before: q.before, limit });
   const items = await presentMessages(ctx.db, rows, withFiles);
   if (!more || items.length === 0) return { items };
   // Paging forward continues after the last item, paging back before the first.
   return { items, next: String(q.after !== undefined ? items[items.length - 1]!.seq : items[0]!.seq) };
+}
+
+/** What a reconnecting client missed: messages edited or deleted after change `changedAfter`. */
+async function listChanges(ctx: AppContext, conv: ConversationRow, changedAfter: number, limit: number): Promise<{ items: Message[]; next?: string }> {
+  const { rows, more, withFiles } = await changesPage(ctx.db, conv.id, { changedAfter, limit });
+  const items = await presentMessages(ctx.db, rows, withFiles);
+  if (!more || items.length === 0) return { items };
+  return { items, next: String(items[items.length - 1]!.changeSeq) };
 }
 
 async function loadOwnMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<MessageRow> {
@@ -90,7 +103,8 @@ export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: C
   const files = (await loadMessageFiles(ctx.db, [row.id])).get(row.id) ?? [];
   const body = checkBody(newBody, files.length > 0);
   await checkCanSend(ctx, conv, actor);
-  await updateMessageBody(ctx.db, row.id, body, nowIso());
+  const edited = await withChangeSeq(ctx.db, conv.id, (trx, changeSeq) => updateMessageBody(trx, row.id, body, nowIso(), changeSeq));
+  if (!edited) throw conflict('message_deleted', 'A deleted message cannot be edited');
   // Members are read before the re-read, and the event goes out in the same turn as it: an
   // await in between let a racing delete publish first, and clients then saw the text come
   // back after the tombstone.
@@ -106,13 +120,15 @@ export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: C
 export async function doDeleteMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<Message> {
   const row = await loadOwnMessage(ctx, actor, conv, messageId);
   if (row.deleted_at) return presentMessage(row);
-  await ctx.db.transaction().execute(async (trx) => {
-    await tombstoneMessage(trx, row.id, nowIso());
+  const deleted = await withChangeSeq(ctx.db, conv.id, async (trx, changeSeq) => {
+    if (!(await tombstoneMessage(trx, row.id, nowIso(), changeSeq))) return false;
     await detachAttachments(trx, row.id);
+    return true;
   });
   const tomb = await getMessageRow(ctx.db, conv.id, row.id);
   const message = presentMessage(tomb!);
-  await publishMessage(ctx, 'message.deleted', message);
+  // A racing delete of the same message won: it has told the members.
+  if (deleted) await publishMessage(ctx, 'message.deleted', message);
   return message;
 }
 

@@ -21,6 +21,7 @@ export function presentMessage(row: MessageRow, files: FileInfo[] = []): Message
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
+    changeSeq: row.change_seq ?? 0,
   };
 }
 
@@ -85,6 +86,7 @@ export function presentConversation(
     lastMessage,
     unreadCount: Math.max(0, row.last_seq - readSeq),
     lastSeq: row.last_seq,
+    lastChangeSeq: row.last_change_seq ?? 0,
     lastReadSeq: readSeq,
     lastActivityAt: row.last_activity_at,
     createdAt: row.created_at,

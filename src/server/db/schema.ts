@@ -141,6 +141,11 @@ export interface ConversationsTable {
   created_at: string;
   last_seq: number;
   last_activity_at: string;
+  /**
+   * The number of the conversation's latest edit or deletion (0: none yet). Optional in this
+   * type because inserts leave it to the column's default; every row read has it.
+   */
+  last_change_seq?: number;
 }
 
 export interface ConversationMembersTable {
@@ -162,6 +167,12 @@ export interface MessagesTable {
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
+  /**
+   * The conversation's change number of this message's latest edit or deletion; 0 until then.
+   * Optional in this type because the message writer's insert leaves it to the column's default;
+   * every row read has it.
+   */
+  change_seq?: number;
 }
 
 // ---- external (cross-org messaging) ----

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
+import type { Message } from '../../shared/api/shapes.js';
 import type { ServerEvent } from '../../shared/events.js';
 import { RealtimeClient, type RealtimeStatus, type WebSocketConstructor } from '../../shared/realtime-client.js';
 import { describeEachDb } from '../testing/each-db.js';
@@ -17,7 +18,7 @@ async function until(pred: () => boolean, what: string, timeoutMs = 8000): Promi
   }
 }
 
-function watch(user: TestUser, opts: { sync?: boolean } = {}) {
+function watch(user: TestUser, opts: { sync?: boolean; minBackoffMs?: number } = {}) {
   const events: ServerEvent[] = [];
   const statuses: RealtimeStatus[] = [];
   const client = new RealtimeClient({
@@ -26,13 +27,16 @@ function watch(user: TestUser, opts: { sync?: boolean } = {}) {
     onEvent: (e) => events.push(e),
     onStatus: (s) => statuses.push(s),
     syncConversations: opts.sync,
-    minBackoffMs: 200,
-    maxBackoffMs: 400,
+    minBackoffMs: opts.minBackoffMs ?? 200,
+    maxBackoffMs: Math.max(400, opts.minBackoffMs ?? 0),
   });
   client.connect();
   const seqs = (conversationId: string) =>
     events.flatMap((e) => (e.type === 'message.created' && e.conversationId === conversationId ? [e.message.seq] : []));
-  return { client, events, statuses, seqs };
+  /** Edits and deletions delivered for a conversation: [type, seq, changeSeq, body]. */
+  const changes = (conversationId: string) =>
+    events.flatMap((e) => ((e.type === 'message.updated' || e.type === 'message.deleted') && e.conversationId === conversationId ? [[e.type, e.message.seq, e.message.changeSeq, e.message.body]] : []));
+  return { client, events, statuses, seqs, changes };
 }
 
 describeEachDb('realtime client', (t) => {
@@ -42,8 +46,85 @@ describeEachDb('realtime client', (t) => {
     const b = await makeUser(t(), { org });
     const conv = await a.api.call(api.conversations.startDirect, { body: { email: b.email } });
     const send = (body: string, from: TestUser = a) => from.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: randomUUID(), body } });
-    return { org, a, b, conversationId: conv.id, send };
+    const edit = (m: Message, body: string, from: TestUser = a) => from.api.call(api.messages.edit, { params: { id: conv.id, messageId: m.id }, body: { body } });
+    const remove = (m: Message, from: TestUser = a) => from.api.call(api.messages.remove, { params: { id: conv.id, messageId: m.id } });
+    return { org, a, b, conversationId: conv.id, send, edit, remove };
   }
+
+  // The reconnect waits at least half of 1.2 s, so everything done while away is done before it.
+  const AWAY_MS = 1200;
+
+  it('misses no edit or deletion across a reconnect: they come in change order, before later live events', async () => {
+    const { b, conversationId, send, edit, remove } = await pair();
+    const w = watch(b, { minBackoffMs: AWAY_MS });
+    await until(() => w.client.isOpen, 'first connection');
+    const sent = [await send('one'), await send('two'), await send('three')];
+    await until(() => w.seqs(conversationId).length === 3, 'three live messages');
+    await edit(sent[0]!, 'one, edited live');
+    await until(() => w.changes(conversationId).length === 1, 'the live edit');
+
+    expect(gatewayOf(t().ctx).disconnectUser(b.user.id)).toBe(1);
+    await until(() => !w.client.isOpen, 'the drop');
+    await edit(sent[1]!, 'two, edited while away');
+    await remove(sent[2]!);
+    await edit(sent[0]!, 'one, edited again while away');
+    expect(w.client.isOpen).toBe(false);
+    await until(() => w.client.isOpen, 'reconnection');
+    const four = await send('four');
+    await edit(four, 'four, edited live');
+    await until(() => w.changes(conversationId).length >= 5, 'every change');
+    await sleep(200);
+    expect(w.changes(conversationId)).toEqual([
+      ['message.updated', 1, 1, 'one, edited live'],
+      ['message.updated', 2, 2, 'two, edited while away'],
+      ['message.deleted', 3, 3, ''],
+      ['message.updated', 1, 4, 'one, edited again while away'],
+      ['message.updated', 4, 5, 'four, edited live'],
+    ]);
+    expect(w.seqs(conversationId)).toEqual([1, 2, 3, 4]);
+    // The new message comes before its edit.
+    const at = (type: string) => w.events.findIndex((e) => (e.type === 'message.created' || e.type === 'message.updated') && e.type === type && e.message.seq === 4);
+    expect(at('message.created')).toBeLessThan(at('message.updated'));
+    w.client.close();
+  });
+
+  it('in sync mode, catches up from the chat list: changes from before it started are not replayed, a new chat comes as it is now', async () => {
+    const { org, b, conversationId, send, edit, remove } = await pair();
+    const sent = [await send('one'), await send('two')];
+    await edit(sent[0]!, 'edited before the watch');
+    const w = watch(b, { sync: true, minBackoffMs: AWAY_MS });
+    await until(() => w.client.isOpen, 'connection');
+    await sleep(100);
+    gatewayOf(t().ctx).disconnectUser(b.user.id);
+    await until(() => !w.client.isOpen, 'the drop');
+    await remove(sent[1]!);
+    const c = await makeUser(t(), { org });
+    const conv2 = await c.api.call(api.conversations.startDirect, { body: { email: b.email } });
+    const first = await c.api.call(api.messages.send, { params: { id: conv2.id }, body: { clientId: randomUUID(), body: 'new chat' } });
+    await c.api.call(api.messages.edit, { params: { id: conv2.id, messageId: first.id }, body: { body: 'new chat, edited' } });
+    expect(w.client.isOpen).toBe(false);
+    await until(() => w.client.isOpen, 'reconnection');
+    await until(() => w.changes(conversationId).length === 1 && w.seqs(conv2.id).length === 1, 'the caught-up deletion and chat');
+    await sleep(200);
+    expect(w.changes(conversationId)).toEqual([['message.deleted', 2, 2, '']]);
+    // The new chat's message is delivered in its current state, and its edit not again.
+    const created = w.events.find((e) => e.type === 'message.created' && e.conversationId === conv2.id);
+    expect(created).toMatchObject({ message: { body: 'new chat, edited', changeSeq: 1 } });
+    expect(w.changes(conv2.id)).toEqual([]);
+    w.client.close();
+  });
+
+  it('catchUpChanges pages through many changes', async () => {
+    const { a, b, conversationId, send, edit } = await pair();
+    const sent: Message[] = [];
+    for (let i = 1; i <= 110; i++) sent.push(await send(`m${i}`, i % 2 ? a : b));
+    for (const m of sent) await edit(m, `${m.body}, edited`, m.senderId === a.user.id ? a : b);
+    const client = new RealtimeClient({ api: b.api, WebSocket: WebSocket as unknown as WebSocketConstructor, onEvent: () => undefined });
+    const all = await client.catchUpChanges(conversationId, 0);
+    expect(all.map((m) => m.changeSeq)).toEqual(Array.from({ length: 110 }, (_, i) => i + 1));
+    const tail = await client.catchUpChanges(conversationId, 107);
+    expect(tail.map((m) => m.body)).toEqual(['m108, edited', 'm109, edited', 'm110, edited']);
+  });
 
   it('misses nothing across a reconnect: messages sent while disconnected are caught up in order, once', async () => {
     const { b, conversationId, send } = await pair();

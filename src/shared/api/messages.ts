@@ -28,14 +28,22 @@ export const list = defineRoute({
   method: 'GET',
   path: '/api/v1/conversations/:id/messages',
   summary:
-    'History by seq, ascending. after=N: the oldest `limit` above N (next: pass as after); before=N or neither: the newest `limit` below N (next: pass as before)',
+    'History by seq, ascending. after=N: the oldest `limit` above N (next: pass as after); before=N or neither: the newest `limit` below N (next: pass as before). ' +
+    'changedAfter=N (alone): the messages edited or deleted after change N, in their current state, by ascending changeSeq (next: pass as changedAfter)',
   tag: 'messages',
   params: ConversationParams,
-  query: z.object({
-    before: SeqParam.optional(),
-    after: SeqParam.optional(),
-    limit: limitParam(MESSAGE_LIMITS.historyLimitMax).optional(),
-  }),
+  query: z
+    .object({
+      before: SeqParam.optional(),
+      after: SeqParam.optional(),
+      /** A change cursor (a message's changeSeq, a conversation's lastChangeSeq): pages of changes, not of history. */
+      changedAfter: SeqParam.optional(),
+      limit: limitParam(MESSAGE_LIMITS.historyLimitMax).optional(),
+    })
+    .refine((q) => q.changedAfter === undefined || (q.after === undefined && q.before === undefined), {
+      message: 'changedAfter pages through changes and cannot be combined with before or after',
+      path: ['changedAfter'],
+    }),
   response: page(Message),
 });
 

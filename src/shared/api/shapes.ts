@@ -89,6 +89,12 @@ export const Message = z.object({
   createdAt: z.string(),
   editedAt: z.string().nullable().optional(),
   deletedAt: z.string().nullable().optional(),
+  /**
+   * The conversation's change number of this message's latest edit or deletion (0: never
+   * changed). A client catches up on changes with `GET …/messages?changedAfter=`; of two copies
+   * of a message, the one with the higher changeSeq is newer.
+   */
+  changeSeq: z.number(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -108,6 +114,8 @@ export const Conversation = z.object({
   lastMessage: Message.nullable().optional(),
   unreadCount: z.number(),
   lastSeq: z.number(),
+  /** The number of the conversation's latest edit or deletion of a message (0: none yet). */
+  lastChangeSeq: z.number(),
   lastReadSeq: z.number(),
   lastActivityAt: z.string(),
   createdAt: z.string(),

@@ -15,6 +15,7 @@ function msg(seq: number, over: Partial<Message> = {}): Message {
     body: `hello ${seq}`,
     files: [],
     createdAt: new Date(Date.UTC(2024, 0, 1, 0, 0, seq)).toISOString(),
+    changeSeq: 0,
     ...over,
   };
 }
@@ -27,6 +28,7 @@ function conv(over: Partial<Conversation> = {}): Conversation {
     participants: [],
     unreadCount: 0,
     lastSeq: 0,
+    lastChangeSeq: 0,
     lastReadSeq: 0,
     lastActivityAt: '2024-01-01T00:00:00.000Z',
     createdAt: '2024-01-01T00:00:00.000Z',
@@ -117,6 +119,31 @@ describe('ChatStore', () => {
     store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(2, { body: 'late edit', editedAt: '2024-02-03T00:00:00.000Z' }) });
     expect(store.thread('c1').messages[1]!.deletedAt).toBeTruthy();
     expect(store.thread('c1').messages[1]!.body).toBe('');
+  });
+
+  it('keeps the copy with the higher change number, whatever the clocks of the nodes say', async () => {
+    const store = new ChatStore(ME, fakeApi(2).api);
+    await store.openThread('c1');
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(1, { body: 'second edit', editedAt: '2024-02-01T00:00:00.000Z', changeSeq: 2 }) });
+    // An older change replayed late, stamped by a node whose clock runs ahead.
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(1, { body: 'first edit', editedAt: '2024-02-05T00:00:00.000Z', changeSeq: 1 }) });
+    expect(store.thread('c1').messages[0]!.body).toBe('second edit');
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: msg(1, { body: 'third edit', editedAt: '2024-01-31T00:00:00.000Z', changeSeq: 3 }) });
+    expect(store.thread('c1').messages[0]!.body).toBe('third edit');
+  });
+
+  it('leaves a change of a message older than those held for when they are scrolled back to', async () => {
+    const { api, all } = fakeApi(PAGE + 5);
+    const store = new ChatStore(ME, api);
+    await store.openThread('c1');
+    const first = store.thread('c1').messages[0]!.seq;
+    all[1] = msg(2, { body: 'edited while away', editedAt: '2024-02-01T00:00:00.000Z', changeSeq: 1 });
+    store.applyEvent({ type: 'message.updated', conversationId: 'c1', message: all[1] });
+    expect(store.thread('c1').messages[0]!.seq).toBe(first);
+    await store.loadOlder('c1');
+    const t = store.thread('c1');
+    expect(t.messages.map((m) => m.seq)).toEqual(Array.from({ length: PAGE + 5 }, (_, i) => i + 1));
+    expect(t.messages[1]!.body).toBe('edited while away');
   });
 
   it('replaces a pending message when its clientId comes back', async () => {

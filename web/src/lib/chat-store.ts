@@ -216,7 +216,11 @@ export class ChatStore {
     }
   }
 
-  /** After a reconnect: the list again, then every open thread from its last seq. */
+  /**
+   * After a reconnect: the list again, then every open thread from its last seq. Edits and
+   * deletions made meanwhile are not fetched here: the shell's realtime client replays them as
+   * `message.updated` / `message.deleted` events (see `applyEvent`).
+   */
   async catchUp(): Promise<void> {
     await this.loadConversations();
     const ids = [...this.threads.entries()].filter(([, t]) => t.loaded).map(([id]) => id);
@@ -251,7 +255,11 @@ export class ChatStore {
     if ((isNew && m.files.length > 0) || m.deletedAt) this.bumpFiles(m.conversationId);
     // A live message beyond a hole (missed events): fetch what is in between.
     if (isNew && t.loaded && m.seq > lastSeq(t.messages) + 1) void this.catchUpThread(m.conversationId).catch(() => undefined);
-    this.setThread(m.conversationId, { messages: t.loaded || t.messages.length ? mergeBySeq(t.messages, [m]) : t.messages });
+    // A change of a message older than those held (e.g. replayed after a reconnect) waits until
+    // they are scrolled back to, when it comes as it is then: inserting it would hide the messages
+    // in between from `loadOlder`.
+    const older = !isNew && t.messages.length > 0 && m.seq < firstSeq(t.messages);
+    this.setThread(m.conversationId, { messages: (t.loaded || t.messages.length) && !older ? mergeBySeq(t.messages, [m]) : t.messages });
     const conv = this.conversations.get(m.conversationId);
     if (conv) {
       const isLast = m.seq >= conv.lastSeq;

@@ -16,6 +16,7 @@ function conv(other: Participant, over: Partial<Conversation> = {}): Conversatio
     participants: [person({ userId: ME, email: 'me@a.example', displayName: 'Me', orgId: 'o1', orgName: 'Alpha' }), other],
     unreadCount: 0,
     lastSeq: 0,
+    lastChangeSeq: 0,
     lastReadSeq: 0,
     lastActivityAt: '2024-01-01T00:00:00.000Z',
     createdAt: '2024-01-01T00:00:00.000Z',
@@ -67,7 +68,7 @@ describe('conversation display', () => {
   });
 
   it('previews my own last message and deleted ones', () => {
-    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: ME, body: 'hi\nthere', files: [], createdAt: '2024-01-01T00:00:00.000Z' };
+    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: ME, body: 'hi\nthere', files: [], createdAt: '2024-01-01T00:00:00.000Z', changeSeq: 0 };
     expect(lastMessagePreview(conv(person(), { lastMessage: m }), ME)).toBe('You: hi there');
     expect(lastMessagePreview(conv(person(), { lastMessage: { ...m, deletedAt: '2024-01-02T00:00:00.000Z' } }), ME)).toBe('Message deleted');
   });
@@ -101,7 +102,7 @@ describe('conversation display', () => {
     expect(memberCountText(g)).toBe('2 members');
     expect(isMember(g, ME)).toBe(true);
     expect(isMember({ ...g, participants: g.participants.filter((p) => p.userId !== ME) }, ME)).toBe(false);
-    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: 'b', body: 'hello all', files: [], createdAt: '2024-01-01T00:00:00.000Z' };
+    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: 'b', body: 'hello all', files: [], createdAt: '2024-01-01T00:00:00.000Z', changeSeq: 0 };
     expect(lastMessagePreview({ ...g, lastMessage: m }, ME)).toBe('Bea: hello all');
   });
 });

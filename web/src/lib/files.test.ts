@@ -16,6 +16,7 @@ const conv: Conversation = {
   participants: [{ userId: 'u1', email: 'una@a.example', displayName: 'Una Umber', orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' }],
   unreadCount: 0,
   lastSeq: 0,
+  lastChangeSeq: 0,
   lastReadSeq: 0,
   lastActivityAt: '',
   createdAt: '',

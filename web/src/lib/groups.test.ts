@@ -14,7 +14,7 @@ function member(over: Partial<Participant> = {}): Participant {
 }
 
 function group(participants: Participant[]): Conversation {
-  return { id: 'g', kind: 'group', title: 'Launch', state: 'live', participants, unreadCount: 0, lastSeq: 0, lastReadSeq: 0, lastActivityAt: '', createdAt: '', createdBy: ME };
+  return { id: 'g', kind: 'group', title: 'Launch', state: 'live', participants, unreadCount: 0, lastSeq: 0, lastChangeSeq: 0, lastReadSeq: 0, lastActivityAt: '', createdAt: '', createdBy: ME };
 }
 
 describe('group chat forms', () => {

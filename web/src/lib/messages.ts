@@ -9,14 +9,25 @@ function version(m: Message): string {
   return m.deletedAt ?? m.editedAt ?? m.createdAt;
 }
 
+/**
+ * Whether `m` is a newer copy than `cur`. A deletion is final; otherwise the server's change
+ * number decides (clocks of different nodes may disagree), and the timestamps only between copies
+ * of one state.
+ */
+function isNewer(m: Message, cur: Message): boolean {
+  if (cur.deletedAt) return false;
+  if (m.deletedAt) return true;
+  if (m.changeSeq !== cur.changeSeq) return m.changeSeq > cur.changeSeq;
+  return version(m) >= version(cur);
+}
+
 export function mergeBySeq(existing: readonly Message[], incoming: readonly Message[]): Message[] {
   if (incoming.length === 0) return existing as Message[];
   const bySeq = new Map<number, Message>();
   for (const m of existing) bySeq.set(m.seq, m);
   for (const m of incoming) {
     const cur = bySeq.get(m.seq);
-    // A deletion is final; otherwise the later edit wins.
-    if (!cur || (m.deletedAt && !cur.deletedAt) || (!cur.deletedAt && version(m) >= version(cur))) bySeq.set(m.seq, m);
+    if (!cur || isNewer(m, cur)) bySeq.set(m.seq, m);
   }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }

@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_conversations.js';
 import * as m0006 from './0006_files.js';
 import * as m0007 from './0007_external.js';
+import * as m0008 from './0008_change_seq.js';
 
 /**
  * Every migration in order. Names are frozen once released: a database records the names it
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_conversations': m0002,
   '0006_files': m0006,
   '0007_external': m0007,
+  '0008_change_seq': m0008,
 };

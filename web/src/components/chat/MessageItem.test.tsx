@@ -4,7 +4,7 @@ import type { Message } from '../../../../src/shared/api/shapes.js';
 import { MessageItem, RichText } from './MessageItem.js';
 
 function msg(over: Partial<Message> = {}): Message {
-  return { id: 'm1', conversationId: 'c1', seq: 7, clientId: 'x', senderId: 'u1', body: '', files: [], createdAt: '2024-01-01T10:00:00.000Z', ...over };
+  return { id: 'm1', conversationId: 'c1', seq: 7, clientId: 'x', senderId: 'u1', body: '', files: [], createdAt: '2024-01-01T10:00:00.000Z', changeSeq: 0, ...over };
 }
 
 const noop = async () => undefined;

@@ -1,0 +1,133 @@
+import { expect, it } from 'vitest';
+import { api, type Message } from '../../shared/api/index.js';
+import { describeEachDb } from '../testing/each-db.js';
+import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
+import { cid, expectApiError, recordEvents } from './test-helpers.js';
+
+describeEachDb('messages: changes since a change number', (t) => {
+  async function chatWith(n: number): Promise<{ ann: TestUser; bob: TestUser; id: string; sent: Message[] }> {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const ann = await makeUser(t(), { org });
+    const bob = await makeUser(t(), { org });
+    const conv = await ann.api.call(api.conversations.startDirect, { body: { email: bob.email } });
+    const sent: Message[] = [];
+    for (let i = 1; i <= n; i++) sent.push(await ann.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `m${i}`, body: `message ${i}` } }));
+    return { ann, bob, id: conv.id, sent };
+  }
+
+  const edit = (u: TestUser, id: string, m: Message, body: string) => u.api.call(api.messages.edit, { params: { id, messageId: m.id }, body: { body } });
+  const remove = (u: TestUser, id: string, m: Message) => u.api.call(api.messages.remove, { params: { id, messageId: m.id } });
+  const changes = async (u: TestUser, id: string, changedAfter: number, limit?: number) => {
+    const r = await u.api.call(api.messages.list, { params: { id }, query: limit ? { changedAfter, limit } : { changedAfter } });
+    return { items: r.items.map((m) => [m.seq, m.changeSeq, m.body]), next: r.next };
+  };
+  const lastChangeSeq = async (u: TestUser, id: string) => (await u.api.call(api.conversations.get, { params: { id } })).lastChangeSeq;
+
+  it('numbers each edit and deletion of a conversation, and the answers and events carry the number', async () => {
+    const { ann, bob, id, sent } = await chatWith(3);
+    expect(sent.map((m) => m.changeSeq)).toEqual([0, 0, 0]);
+    expect(await lastChangeSeq(bob, id)).toBe(0);
+
+    const rec = recordEvents(t());
+    const e1 = await edit(ann, id, sent[0]!, 'first edit');
+    const e2 = await edit(ann, id, sent[0]!, 'second edit');
+    const tomb = await remove(ann, id, sent[1]!);
+    rec.stop();
+    expect([e1.changeSeq, e2.changeSeq, tomb.changeSeq]).toEqual([1, 2, 3]);
+    expect(rec.to(bob.user.id).filter((e) => e.type !== 'read')).toEqual([
+      { type: 'message.updated', conversationId: id, message: e1 },
+      { type: 'message.updated', conversationId: id, message: e2 },
+      { type: 'message.deleted', conversationId: id, message: tomb },
+    ]);
+
+    // Deleting again, or editing the tombstone, changes nothing and takes no number.
+    expect(await remove(ann, id, sent[1]!)).toEqual(tomb);
+    await expectApiError(edit(ann, id, sent[1]!, 'back'), 409, 'message_deleted');
+    expect(await lastChangeSeq(bob, id)).toBe(3);
+    const list = await bob.api.call(api.conversations.list, { query: {} });
+    expect(list.items.find((c) => c.id === id)).toMatchObject({ lastChangeSeq: 3, lastSeq: 3 });
+    // History shows each message's latest change; a new message starts at 0.
+    const next = await ann.api.call(api.messages.send, { params: { id }, body: { clientId: cid(), body: 'four' } });
+    expect(next).toMatchObject({ seq: 4, changeSeq: 0 });
+    const history = await bob.api.call(api.messages.list, { params: { id }, query: {} });
+    expect(history.items.map((m) => [m.seq, m.changeSeq])).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 0],
+      [4, 0],
+    ]);
+
+    // Every conversation counts its own changes.
+    const other = await chatWith(1);
+    expect((await edit(other.ann, other.id, other.sent[0]!, 'elsewhere')).changeSeq).toBe(1);
+    expect(await lastChangeSeq(bob, id)).toBe(3);
+  });
+
+  it('pages changedAfter by ascending changeSeq, each message once in its current state, with next', async () => {
+    const { ann, bob, id, sent } = await chatWith(6);
+    for (const m of sent.slice(0, 4)) await edit(ann, id, m, `edited ${m.seq}`); // changes 1-4
+    await edit(ann, id, sent[0]!, 'edited 1 again'); // 5: message 1 moves to the end
+    await remove(ann, id, sent[4]!); // 6
+
+    expect(await changes(bob, id, 0, 2)).toEqual({
+      items: [
+        [2, 2, 'edited 2'],
+        [3, 3, 'edited 3'],
+      ],
+      next: '3',
+    });
+    expect(await changes(bob, id, 3, 2)).toEqual({
+      items: [
+        [4, 4, 'edited 4'],
+        [1, 5, 'edited 1 again'],
+      ],
+      next: '5',
+    });
+    expect(await changes(bob, id, 5, 2)).toEqual({ items: [[5, 6, '']], next: undefined });
+    expect(await changes(bob, id, 6)).toEqual({ items: [], next: undefined });
+    expect(await changes(bob, id, 99)).toEqual({ items: [], next: undefined });
+    const all = await bob.api.call(api.messages.list, { params: { id }, query: { changedAfter: 0 } });
+    expect(all.items.map((m) => m.seq)).toEqual([2, 3, 4, 1, 5]);
+    expect(all.items[4]).toMatchObject({ seq: 5, body: '', files: [], deletedAt: expect.any(String) });
+
+    // The history cursors answer as before.
+    const after = await bob.api.call(api.messages.list, { params: { id }, query: { after: 0, limit: 3 } });
+    expect({ seqs: after.items.map((m) => m.seq), next: after.next }).toEqual({ seqs: [1, 2, 3], next: '3' });
+  });
+
+  it('refuses changedAfter values that are not whole numbers, and its combination with before or after, with 400', async () => {
+    const { ann, id } = await chatWith(1);
+    for (const qs of ['changedAfter=abc', 'changedAfter=-1', 'changedAfter=1.5', 'changedAfter=', 'changedAfter=1e3', 'changedAfter=1&changedAfter=2', 'changedAfter=0&after=0', 'changedAfter=0&before=5']) {
+      const res = await fetch(`${t().url}/api/v1/conversations/${id}/messages?${qs}`, { headers: { authorization: `Bearer ${ann.token}` } });
+      expect(res.status, qs).toBe(400);
+      const body = (await res.json()) as { error: { code: string; issues?: { path: string }[] } };
+      expect(body.error.code, qs).toBe('invalid_request');
+      expect(body.error.issues?.[0]?.path, qs).toBe('query.changedAfter');
+    }
+    await expectApiError(ann.api.call(api.messages.list, { params: { id }, query: { changedAfter: 0, after: 1 } }), 400, 'invalid_request');
+  });
+
+  it('answers 404 to someone who is not a member, as for history', async () => {
+    const { ann, id, sent } = await chatWith(1);
+    await edit(ann, id, sent[0]!, 'secret edit');
+    const eve = await makeUser(t());
+    await expectApiError(eve.api.call(api.messages.list, { params: { id }, query: { changedAfter: 0 } }), 404, 'not_found');
+    await expectApiError(eve.api.call(api.messages.list, { params: { id: 'nosuchchat' }, query: { changedAfter: 0 } }), 404, 'not_found');
+  });
+
+  it('gives concurrent changes distinct numbers without gaps', async () => {
+    const { ann, bob, id, sent } = await chatWith(12);
+    // Ten edits at once, of ten messages, and the same message deleted twice at once.
+    const [edits, deletes] = await Promise.all([
+      Promise.all(sent.slice(0, 10).map((m) => edit(ann, id, m, `concurrent ${m.seq}`))),
+      Promise.all([remove(ann, id, sent[11]!), remove(ann, id, sent[11]!)]),
+    ]);
+    const numbers = [...edits.map((m) => m.changeSeq), deletes[0]!.changeSeq].sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    expect(deletes[1]).toEqual(deletes[0]);
+    expect(await lastChangeSeq(bob, id)).toBe(11);
+    const all = await bob.api.call(api.messages.list, { params: { id }, query: { changedAfter: 0 } });
+    expect(all.items.map((m) => m.changeSeq)).toEqual(numbers);
+    expect(new Set(all.items.map((m) => m.seq))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12]));
+  });
+});
