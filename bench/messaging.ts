@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BenchArgs } from './run.js';
-import { checkIntegrity, closeSockets, connectSockets, sendMessage } from './lib/load.js';
+import { checkIntegrity, closeSockets, connectSockets, sendMessage, type Answer } from './lib/load.js';
 import { seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
 import { cpuSecondsOf, kib, line, mib, ms, rssOf, summary } from './lib/stats.js';
 
@@ -9,6 +9,8 @@ import { cpuSecondsOf, kib, line, mib, ms, rssOf, summary } from './lib/stats.js
  * Messaging under load: every user has a socket; messages go to the direct chats round-robin,
  * at a fixed rate (open loop) or as fast as `--concurrency` requests in flight allow (`--peak`).
  * Latency is end to end: the sender's POST starts → the recipient's socket has the event.
+ * With `--via ws` messages are sent as `message.send` frames on the sender's own socket instead
+ * of POSTs, and acknowledged by its `message.sent`.
  */
 export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<boolean> {
   const t0 = performance.now();
@@ -22,6 +24,7 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   const pending = new Map<string, { start: number; recipient: number }>();
   const latencies: number[] = [];
   let deliveries = 0;
+  const answers = new Map<string, (a: Answer) => void>();
   const sockets = await connectSockets(
     nodeUrls,
     users.map((u, i) => ({ owner: i, token: u.tokens[0]! })),
@@ -31,6 +34,11 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
       pending.delete(d.clientId);
       deliveries++;
       latencies.push(d.at - p.start);
+    },
+    (a) => {
+      const w = answers.get(a.clientId);
+      answers.delete(a.clientId);
+      w?.(a);
     },
   );
   await new Promise((r) => setTimeout(r, 2000));
@@ -54,8 +62,9 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
     const url = nodeUrls[n % nodeUrls.length]!;
     inflight++;
     pending.set(clientId, { start: performance.now(), recipient });
+    const body = `bench message ${n} ${'x'.repeat(60)}`;
     try {
-      const r = await sendMessage(url, users[sender]!.tokens[0]!, chat.id, clientId, `bench message ${n} ${'x'.repeat(60)}`);
+      const r = args.via === 'ws' ? await sendFrame(sender, chat.id, clientId, body) : await sendMessage(url, users[sender]!.tokens[0]!, chat.id, clientId, body);
       if (r.status === 201) {
         acked++;
         acks.push(r.ackedAt - r.startedAt);
@@ -71,6 +80,13 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
       inflight--;
     }
   };
+
+  const sendFrame = (sender: number, conversationId: string, clientId: string, body: string) =>
+    new Promise<{ status: number; startedAt: number; ackedAt: number }>((resolve) => {
+      const startedAt = performance.now();
+      answers.set(clientId, (a) => resolve({ status: a.status, startedAt, ackedAt: performance.now() }));
+      sockets[sender]!.send(JSON.stringify({ type: 'message.send', conversationId, clientId, body }));
+    });
 
   /** Sends for `seconds`: closed loop (`--peak`) or at a fixed rate. */
   const drive = async (seconds: number) => {
@@ -126,7 +142,7 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
 
   const cpu0 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
   const start = performance.now();
-  const mode = args.peak ? `closed loop, ${args.concurrency} in flight` : `${args.rate} msg/s`;
+  const mode = `${args.peak ? `closed loop, ${args.concurrency} in flight` : `${args.rate} msg/s`}, ${args.via === 'ws' ? 'message.send frames on the WebSocket' : 'POST'}`;
   console.log(`  sending for ${args.duration} s (${mode})…`);
   await drive(args.duration);
   const elapsed = (performance.now() - start) / 1000;

@@ -21,6 +21,7 @@ export async function runIdle(dep: Deployment, count: number): Promise<void> {
     dep.nodes.map((n) => n.url),
     tokens,
     () => undefined,
+    undefined,
     100,
   );
   const connectSecs = (performance.now() - t0) / 1000;

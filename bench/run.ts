@@ -6,6 +6,7 @@
  *   npm run bench                          messaging: 2,000 sockets, 1,000 direct chats
  *   npm run bench -- --rate 500 --duration 30 --connections 2000 --chats 1000
  *   npm run bench -- --peak                the most durable messages/s (closed loop)
+ *   --via ws                               send as message.send frames on the WebSocket, not POSTs
  *   --warmup 2                             seconds of the same load before measuring (0: none)
  *   npm run bench -- --postgres [url]      PostgreSQL instead of SQLite
  *   npm run bench -- --postgres --redis [url] --nodes 2
@@ -13,9 +14,11 @@
  *   npm run bench -- --history             history paging in a 1,000,000-message chat
  *   npm run bench -- --group 1000          one message to a 1,000-member group
  *   --no-pin                               do not pin the server and the load to CPUs 0 and 1
+ *   --profile DIR                          write a CPU profile of each server process into DIR
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { runGroup, runHistory, runIdle } from './modes.js';
 import { runMessaging } from './messaging.js';
 import { startDeployment } from './lib/setup.js';
@@ -36,10 +39,12 @@ export interface BenchArgs {
   warmup: number;
   concurrency: number;
   pin: boolean;
+  profile?: string;
+  via: 'http' | 'ws';
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, warmup: 2, concurrency: 64, pin: true };
+  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, warmup: 2, concurrency: 64, pin: true, via: 'http' };
   const num = (v: string | undefined, name: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
@@ -64,6 +69,8 @@ function parseArgs(argv: string[]): BenchArgs {
       case '--peak': a.peak = true; break;
       case '--warmup': { const v = Number(value()); if (!Number.isFinite(v) || v < 0) throw new Error('--warmup needs a number of seconds'); a.warmup = v; } break;
       case '--no-pin': a.pin = false; break;
+      case '--via': { const v = value(); if (v !== 'http' && v !== 'ws') throw new Error('--via is http or ws'); a.via = v; } break;
+      case '--profile': { const d = value(); if (!d) throw new Error('--profile needs a folder'); a.profile = path.resolve(d); } break;
       case '--help':
         console.log('see the header of bench/run.ts for the options');
         process.exit(0);
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
   const cpus = args.pin ? pinning() : null;
   console.log(`Parley benchmark — ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
   console.log(`  database: ${args.postgres ? 'PostgreSQL' : 'SQLite'}; nodes: ${args.nodes}${args.redis ? ' + Redis' : ''}; pinning: ${cpus ? 'server CPU 0, load CPU 1' : 'none'}`);
-  const dep = await startDeployment({ postgres: args.postgres, redis: args.redis, nodes: args.nodes, cpus });
+  const dep = await startDeployment({ postgres: args.postgres, redis: args.redis, nodes: args.nodes, cpus, profileDir: args.profile });
   let failed = false;
   try {
     if (args.idle) await runIdle(dep, args.idle);

@@ -11,11 +11,22 @@ export interface Delivery {
   at: number;
 }
 
-/** Opens `tokens.length` real WebSockets; every message.created is reported with its arrival time. */
+/** The server's answer to a `message.send` frame: 201/200 (message.sent) or the refusal's status. */
+export interface Answer {
+  clientId: string;
+  status: number;
+  seq?: number;
+}
+
+/**
+ * Opens `tokens.length` real WebSockets; every message.created is reported with its arrival time,
+ * and every answer to a `message.send` of that socket to `onAnswer`.
+ */
 export async function connectSockets(
   urls: string[],
   tokens: { owner: number; token: string }[],
   onMessage: (d: Delivery) => void,
+  onAnswer: (a: Answer) => void = () => undefined,
   concurrency = 200,
 ): Promise<WebSocket[]> {
   const sockets: WebSocket[] = new Array(tokens.length);
@@ -33,7 +44,13 @@ export async function connectSockets(
             const at = performance.now();
             // Only message.created matters here; a cheap prefix test avoids parsing the rest.
             if (data.indexOf('"message.created"') < 0) {
-              if (data.indexOf('"hello"') >= 0) resolve(ws);
+              if (data.indexOf('"message.sent"') >= 0) {
+                const e = JSON.parse(data.toString()) as { clientId: string; created: boolean; message: { seq: number } };
+                onAnswer({ clientId: e.clientId, status: e.created ? 201 : 200, seq: e.message.seq });
+              } else if (data.indexOf('"message.failed"') >= 0) {
+                const e = JSON.parse(data.toString()) as { clientId: string; status: number };
+                onAnswer({ clientId: e.clientId, status: e.status });
+              } else if (data.indexOf('"hello"') >= 0) resolve(ws);
               return;
             }
             const e = JSON.parse(data.toString()) as { message: { clientId: string } };

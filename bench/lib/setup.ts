@@ -31,6 +31,8 @@ export interface DeploymentOptions {
   /** CPU list for the server processes (taskset), or null. */
   cpus: string | null;
   env?: Record<string, string>;
+  /** Writes a CPU profile of each server process into this folder (`--profile`). */
+  profileDir?: string;
 }
 
 /** Starts the server process(es) on a fresh data directory (and a fresh PostgreSQL database). */
@@ -47,7 +49,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const databaseUrl = pg?.url;
   const nodes: ChildServer[] = [];
   for (let i = 0; i < opts.nodes; i++) {
-    nodes.push(await ChildServer.start({ dataDir, databaseUrl, redisUrl: opts.redis, cpus: opts.cpus ?? undefined, env: opts.env }));
+    nodes.push(await ChildServer.start({ dataDir, databaseUrl, redisUrl: opts.redis, cpus: opts.cpus ?? undefined, env: opts.env, nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : undefined }));
   }
   const ctx = await openDataContext(dataDir, databaseUrl);
   return {

@@ -1,4 +1,5 @@
 import type { Conversation, Message } from './api/shapes.js';
+import type { ErrorBody } from './errors.js';
 
 /**
  * Server → client WebSocket events (design.md). Built by the same presenters as the REST
@@ -18,13 +19,28 @@ export type ServerEvent =
   /** A client frame the server could not use; the socket stays open. */
   | { type: 'error'; code: string; message: string }
   /**
+   * The answer to the client's own `message.send`, on the socket that sent it: the message is
+   * durably stored (`created: false` when the clientId had been used: the first message). That
+   * socket gets no `message.created` for it; the sender's other sockets and the members' do.
+   */
+  | { type: 'message.sent'; conversationId: string; clientId: string; created: boolean; message: Message }
+  /** A `message.send` that was refused: `status` and `error` as the HTTP send would answer. */
+  | { type: 'message.failed'; conversationId: string; clientId: string; status: number; error: ErrorBody['error'] }
+  /**
    * Between nodes only, never sent to a client: sessions of the listed users ended (all of them,
    * or just `sessionIds`); every gateway closes the matching sockets with 4001 at once.
    */
   | { type: 'session.ended'; sessionIds?: string[] };
 
-/** Client → server WebSocket messages (text frames of JSON, at most 64 KiB). */
-export type ClientEvent = { type: 'typing'; conversationId: string } | { type: 'ping' };
+/**
+ * Client → server WebSocket messages (text frames of JSON, at most 64 KiB). `message.send` is
+ * `POST /api/v1/conversations/:id/messages` over the socket (same rules, limits and idempotency
+ * on clientId), answered by `message.sent` or `message.failed`; see `api.messages.sendFrame`.
+ */
+export type ClientEvent =
+  | { type: 'typing'; conversationId: string }
+  | { type: 'ping' }
+  | { type: 'message.send'; conversationId: string; clientId: string; body: string; fileIds?: string[] };
 
 export type ServerEventType = ServerEvent['type'];
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../context.js';
 import { precompiled } from '../db/precompiled.js';
 import type { MessageRow } from './store.js';
@@ -72,7 +73,12 @@ export async function historyPage(db: Executor, conversationId: string, q: Histo
 }
 
 const changedAbove = precompiled(3, (db, c: string, changedAfter: number, limit: number) =>
-  historySelect(db, c).where('messages.change_seq', '>', changedAfter).orderBy('messages.change_seq', 'asc').limit(limit),
+  historySelect(db, c)
+    // The literal `> 0` lets both planners use the partial index (only changed messages are in it).
+    .where(sql<boolean>`messages.change_seq > 0`)
+    .where('messages.change_seq', '>', changedAfter)
+    .orderBy('messages.change_seq', 'asc')
+    .limit(limit),
 );
 
 /**

@@ -52,15 +52,16 @@ export interface SendInput {
  * Sends a message into a conversation the sender is a current member of (`conv` comes from
  * `checkMembership` or `checkSendTarget`, which also gives the other member of a direct chat as
  * `other`). Answers once the message is committed; a clientId used before answers the first
- * message with `created: false`.
+ * message with `created: false`. `origin` is the socket of a send over the WebSocket (see
+ * `frames.ts`), which is answered there and gets no `message.created`.
  */
-export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput, other?: PersonRow | null): Promise<SendResult> {
+export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput, other?: PersonRow | null, origin?: string): Promise<SendResult> {
   checkSendRate(ctx, sender.id);
   const fileIds = [...new Set(input.fileIds ?? [])];
   const body = checkBody(input.body, fileIds.length > 0);
   await checkCanSend(ctx, conv, sender, fileIds.length > 0, other);
   await checkAttachments(ctx, conv, sender, fileIds, input.clientId);
-  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds });
+  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds, origin });
 }
 
 export async function listMessages(

@@ -1,7 +1,18 @@
 import { expect } from 'vitest';
 import type { ServerEvent } from '../../shared/events.js';
+import { api } from '../../shared/api/index.js';
 import { ApiError } from '../../shared/client.js';
+import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
 import type { TestServer } from '../testing/server.js';
+
+/** Two colleagues of one org with a direct chat between them. */
+export async function directPair(t: TestServer): Promise<{ a: TestUser; b: TestUser; conversationId: string }> {
+  const org = await makeOrg(t.ctx, { plan: 'paid' });
+  const a = await makeUser(t, { org });
+  const b = await makeUser(t, { org });
+  const conv = await a.api.call(api.conversations.startDirect, { body: { email: b.email } });
+  return { a, b, conversationId: conv.id };
+}
 
 /** Awaits a call that must fail, and checks its status, code and (optionally) reason. */
 export async function expectApiError(p: Promise<unknown>, status: number, code: string, reason?: string): Promise<ApiError> {

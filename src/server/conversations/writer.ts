@@ -16,6 +16,8 @@ export interface SendRequest {
   clientId: string;
   body: string;
   fileIds: readonly string[];
+  /** The socket that sent it over the WebSocket (answered there): it gets no message.created. */
+  origin?: string;
 }
 
 export interface SendResult {
@@ -35,7 +37,7 @@ type Outcome = SendResult | AppError;
 interface BatchResult {
   outcomes: Outcome[];
   /** Messages stored by this batch, with the members to tell. */
-  created: { message: Message; memberIds: string[] }[];
+  created: { message: Message; memberIds: string[]; origin?: string }[];
 }
 
 const MAX_BATCH = 1000;
@@ -137,7 +139,7 @@ export class MessageWriter {
     if (result.created.length > 0) this.ctx.metrics.messagesSent.inc({}, result.created.length);
     for (const c of result.created) {
       try {
-        this.ctx.events.publish(c.memberIds, { type: 'message.created', conversationId: c.message.conversationId, message: c.message });
+        this.ctx.events.publish(c.memberIds, { type: 'message.created', conversationId: c.message.conversationId, message: c.message }, { skipConnection: c.origin });
       } catch (err) {
         // Stored is stored: a bus failure must not turn an acknowledged send into an error.
         this.ctx.log.warn({ err }, 'publishing message.created failed');
@@ -195,7 +197,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   for (const row of await ops.findExisting([...unique.values()])) existing.set(keyOf(row.conversation_id, row.sender_id, row.client_id), row);
 
   const byKey = new Map<string, { row: MessageRow; created: boolean }>();
-  const fresh: { row: MessageRow; fileIds: readonly string[] }[] = [];
+  const fresh: { row: MessageRow; fileIds: readonly string[]; origin?: string }[] = [];
   const counts = new Map<string, number>();
   const plan = reqs.map((r) => {
     const key = keyOf(r.conversationId, r.senderId, r.clientId);
@@ -217,7 +219,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       deleted_at: null,
     };
     byKey.set(key, { row, created: true });
-    fresh.push({ row, fileIds: r.fileIds });
+    fresh.push({ row, fileIds: r.fileIds, origin: r.origin });
     counts.set(r.conversationId, (counts.get(r.conversationId) ?? 0) + 1);
     return { key, created: true };
   });
@@ -268,7 +270,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     if (entry.created && missing.has(entry.row.conversation_id)) return notFound('Conversation');
     return { message: present(entry.row), created: p.created };
   });
-  const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [] }));
+  const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [], origin: f.origin }));
   return { outcomes, created };
 }
 

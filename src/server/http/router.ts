@@ -23,7 +23,8 @@ type Output<D extends RouteDef> = z.input<D['response']>;
 
 export type Handler<D extends RouteDef> = (args: HandlerArgs<D>) => Promise<Output<D>>;
 
-function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+/** Parses a request part with its schema; a mismatch is a 400 `invalid_request` naming the field. */
+export function validate(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
   const r = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (r.success) return r.data;

@@ -6,23 +6,33 @@ import type { ServerEvent } from '../../shared/events.js';
  * sockets. The in-process bus serves one node; the Redis bus crosses nodes.
  */
 export interface EventBus {
-  publish(userIds: readonly string[], event: ServerEvent): void;
+  publish(userIds: readonly string[], event: ServerEvent, options?: PublishOptions): void;
   /** Called on every node for every published event; returns an unsubscribe function. */
-  subscribe(handler: (userIds: readonly string[], event: ServerEvent, json: string) => void): () => void;
+  subscribe(handler: BusHandler): () => void;
   close(): Promise<void>;
 }
 
-export class LocalBus implements EventBus {
-  private handlers = new Set<(userIds: readonly string[], event: ServerEvent, json: string) => void>();
+export interface PublishOptions {
+  /**
+   * A socket (its `hello.connectionId`, unique across nodes) that must not get this event: the
+   * one that sent a message over the WebSocket has its own answer (`message.sent`) already.
+   */
+  skipConnection?: string;
+}
 
-  publish(userIds: readonly string[], event: ServerEvent): void {
+export type BusHandler = (userIds: readonly string[], event: ServerEvent, json: string, options: PublishOptions) => void;
+
+export class LocalBus implements EventBus {
+  private handlers = new Set<BusHandler>();
+
+  publish(userIds: readonly string[], event: ServerEvent, options: PublishOptions = {}): void {
     if (userIds.length === 0 || this.handlers.size === 0) return;
     // Serialized once here, not once per recipient.
     const json = JSON.stringify(event);
-    for (const h of this.handlers) h(userIds, event, json);
+    for (const h of this.handlers) h(userIds, event, json, options);
   }
 
-  subscribe(handler: (userIds: readonly string[], event: ServerEvent, json: string) => void): () => void {
+  subscribe(handler: BusHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }

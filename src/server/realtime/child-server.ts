@@ -30,6 +30,8 @@ export interface ChildServerOptions {
   env?: Record<string, string>;
   /** Pin to CPUs with taskset, e.g. "0". */
   cpus?: string;
+  /** Extra Node.js options, e.g. `--cpu-prof` for the benchmark's `--profile`. */
+  nodeArgs?: string[];
 }
 
 /** A Parley node in a process of its own (`parley serve`), for crash, multi-node and load tests. */
@@ -59,7 +61,7 @@ export class ChildServer {
 
   static async start(opts: ChildServerOptions): Promise<ChildServer> {
     const port = opts.port ?? (await freePort());
-    const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), 'serve', '--port', String(port), '--data-dir', opts.dataDir];
+    const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), 'serve', '--port', String(port), '--data-dir', opts.dataDir];
     if (opts.databaseUrl) args.push('--database-url', opts.databaseUrl);
     if (opts.redisUrl) args.push('--redis-url', opts.redisUrl);
     const [cmd, cmdArgs] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...args]] : [process.execPath, args];

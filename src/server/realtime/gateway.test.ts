@@ -4,22 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import type { ServerEvent } from '../../shared/events.js';
 import { describeEachDb } from '../testing/each-db.js';
-import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
-import { startTestServer, type TestServer } from '../testing/server.js';
+import { makeOrg, makeUser } from '../testing/factories.js';
+import { startTestServer } from '../testing/server.js';
+import { directPair } from '../conversations/test-helpers.js';
 import { gatewayOf } from './routes.js';
 import { handshakeStatus, sleep, TestSocket } from './test-socket.js';
 
 type Typing = Extract<ServerEvent, { type: 'typing' }>;
 type Created = Extract<ServerEvent, { type: 'message.created' }>;
 
-/** Two colleagues of one org with a direct chat between them. */
-async function pair(t: TestServer): Promise<{ a: TestUser; b: TestUser; conversationId: string }> {
-  const org = await makeOrg(t.ctx, { plan: 'paid' });
-  const a = await makeUser(t, { org });
-  const b = await makeUser(t, { org });
-  const conv = await a.api.call(api.conversations.startDirect, { body: { email: b.email } });
-  return { a, b, conversationId: conv.id };
-}
 
 describeEachDb('realtime gateway', (t) => {
   describe('authentication', () => {
@@ -63,7 +56,7 @@ describeEachDb('realtime gateway', (t) => {
 
   describe('delivery', () => {
     it('delivers message.created to every tab of the recipient and of the sender', async () => {
-      const { a, b, conversationId } = await pair(t());
+      const { a, b, conversationId } = await directPair(t());
       const [b1, b2, a1] = await Promise.all([
         TestSocket.open(t().url, { token: b.token }),
         TestSocket.open(t().url, { token: b.token }),
@@ -80,7 +73,7 @@ describeEachDb('realtime gateway', (t) => {
     });
 
     it('does not deliver to people the event does not name', async () => {
-      const { a, conversationId } = await pair(t());
+      const { a, conversationId } = await directPair(t());
       const stranger = await makeUser(t());
       const s = await TestSocket.open(t().url, { token: stranger.token });
       const watcher = await TestSocket.open(t().url, { token: a.token });
@@ -95,7 +88,7 @@ describeEachDb('realtime gateway', (t) => {
 
   describe('typing', () => {
     it('reaches the other member but not the sender, and is throttled', async () => {
-      const { a, b, conversationId } = await pair(t());
+      const { a, b, conversationId } = await directPair(t());
       const sa = await TestSocket.open(t().url, { token: a.token });
       const sb = await TestSocket.open(t().url, { token: b.token });
       for (let i = 0; i < 5; i++) sa.send({ type: 'typing', conversationId });
@@ -111,7 +104,7 @@ describeEachDb('realtime gateway', (t) => {
     });
 
     it('answers typing in a conversation the user is not in with an error frame', async () => {
-      const { conversationId, b } = await pair(t());
+      const { conversationId, b } = await directPair(t());
       const outsider = await makeUser(t());
       const so = await TestSocket.open(t().url, { token: outsider.token });
       const sb = await TestSocket.open(t().url, { token: b.token });
@@ -159,7 +152,7 @@ describeEachDb('realtime gateway', (t) => {
     });
 
     it('drops a typing flood and closes the socket with 1008', async () => {
-      const { a, b, conversationId } = await pair(t());
+      const { a, b, conversationId } = await directPair(t());
       const sa = await TestSocket.open(t().url, { token: a.token });
       const sb = await TestSocket.open(t().url, { token: b.token });
       for (let i = 0; i < 200 && sa.ws.readyState === WebSocket.OPEN; i++) sa.send({ type: 'typing', conversationId });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { TYPING_EXPIRES_MS, WS_CLOSE, type ServerEvent } from '../../shared/events.js';
-import type { AuthInfo } from '../accounts/sessions.js';
+import { findSession, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
+import { AppError } from '../http/errors.js';
 import { liveSessionIds, typingTarget } from './store.js';
 
 export interface GatewayOptions {
@@ -20,6 +21,10 @@ export function defaultGatewayOptions(env: NodeJS.ProcessEnv = process.env): Gat
 // pause long enough to refill the bucket) is closed with 1008.
 const RATE = 20;
 const BURST = 40;
+// Frames answered by a handler (`message.send`) have a bucket of their own, well above the
+// per-user send rate limit, which is what a normal client meets (with a clear rate_limited).
+const REQUEST_RATE = 200;
+const REQUEST_BURST = 400;
 /** A typing indicator is published at most once per connection and conversation per 2 s. */
 const TYPING_THROTTLE_MS = 2000;
 /** Membership answers are cached per connection this long (a removed member stops soon). */
@@ -52,15 +57,25 @@ class Conn {
   tokens = BURST;
   refillAt = Date.now();
   dropped = 0;
+  requestTokens = REQUEST_BURST;
+  requestRefillAt = Date.now();
   typing: Map<string, TypingEntry> | null = null;
   constructor(
     readonly id: string,
     readonly userId: string,
     readonly sessionId: string,
+    /** The session token the socket opened with: requests over the socket authenticate by it. */
+    readonly token: string,
     readonly ws: WebSocket,
     readonly gw: Gateway,
   ) {}
 }
+
+/**
+ * A client frame that is a request (`message.send`): the handler authorizes and answers with the
+ * one event the requesting socket gets back. `connectionId` is that socket, for `skipConnection`.
+ */
+export type FrameHandler = (auth: AuthInfo, connectionId: string, frame: Record<string, unknown>) => Promise<ServerEvent>;
 
 const kConn = Symbol('parley.conn');
 type TaggedSocket = WebSocket & { [kConn]?: Conn };
@@ -96,6 +111,7 @@ export class Gateway {
    */
   private readonly membershipVersions = new Map<string, { version: number; at: number }>();
   private versionCounter = 0;
+  private readonly handlers = new Map<string, FrameHandler>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -103,12 +119,12 @@ export class Gateway {
   ) {}
 
   start(): void {
-    this.unsubscribe = this.ctx.events.subscribe((userIds, event, json) => {
+    this.unsubscribe = this.ctx.events.subscribe((userIds, event, json, options) => {
       if (event.type === 'session.ended') return this.endSessions(userIds, event.sessionIds);
       // Membership may have changed: typing answers cached for this chat are stale now, so a
       // removed member neither sends nor sees typing from this moment on.
       if (event.type === 'conversation.updated' || event.type === 'conversation.created') this.membershipChanged(event.conversation.id);
-      this.deliver(userIds, json);
+      this.deliver(userIds, json, options.skipConnection);
     });
     this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     this.timer.unref();
@@ -126,14 +142,19 @@ export class Gateway {
     return this.all.size;
   }
 
-  attach(ws: WebSocket, auth: AuthInfo): void {
+  /** Answers client frames of `type` (requests over the socket) with `handler`. */
+  handle(type: string, handler: FrameHandler): void {
+    this.handlers.set(type, handler);
+  }
+
+  attach(ws: WebSocket, auth: AuthInfo, token: string): void {
     const userId = auth.user.id;
     let set = this.byUser.get(userId);
     if (set && set.size >= MAX_SOCKETS_PER_USER) {
       ws.close(WS_CLOSE.policy, 'too many connections');
       return;
     }
-    const c = new Conn(randomBytes(9).toString('base64url'), userId, auth.sessionId, ws, this);
+    const c = new Conn(randomBytes(9).toString('base64url'), userId, auth.sessionId, token, ws, this);
     (ws as TaggedSocket)[kConn] = c;
     ws.on('message', onSocketMessage);
     ws.on('pong', onSocketPong);
@@ -184,15 +205,18 @@ export class Gateway {
     this.ctx.metrics.websockets.dec();
   }
 
-  /** Sends one event, serialized once by the bus, to every open socket of every listed user. */
-  deliver(userIds: readonly string[], json: string): void {
+  /**
+   * Sends one event, serialized once by the bus, to every open socket of every listed user
+   * (but `skip`, a socket that has its own answer).
+   */
+  deliver(userIds: readonly string[], json: string, skip?: string): void {
     let buf: Buffer | null = null;
     for (const uid of userIds) {
       const set = this.byUser.get(uid);
       if (!set) continue;
       // Encoded once, then shared by every socket (ws would otherwise encode per send).
       buf ??= Buffer.from(json, 'utf8');
-      for (const c of set) this.sendRaw(c, buf);
+      for (const c of set) if (c.id !== skip) this.sendRaw(c, buf);
     }
   }
 
@@ -252,15 +276,17 @@ export class Gateway {
   }
 
   onFrame(c: Conn, data: RawData, isBinary: boolean): void {
-    if (!this.admit(c)) return;
-    if (isBinary) return this.sendError(c, 'unsupported_frame', 'Send JSON in text frames');
+    if (isBinary) return this.admit(c) ? this.sendError(c, 'unsupported_frame', 'Send JSON in text frames') : undefined;
     let msg: unknown;
     try {
       msg = JSON.parse(data.toString());
     } catch {
-      return this.sendError(c, 'invalid_json', 'The frame is not valid JSON');
+      return this.admit(c) ? this.sendError(c, 'invalid_json', 'The frame is not valid JSON') : undefined;
     }
     const type = msg && typeof msg === 'object' && !Array.isArray(msg) ? (msg as { type?: unknown }).type : undefined;
+    const handler = typeof type === 'string' ? this.handlers.get(type) : undefined;
+    if (handler) return this.request(c, handler, msg as Record<string, unknown>);
+    if (!this.admit(c)) return;
     if (typeof type !== 'string') return this.sendError(c, 'invalid_frame', 'A frame is a JSON object with a "type"');
     switch (type) {
       case 'ping':
@@ -279,6 +305,43 @@ export class Gateway {
       default:
         return this.sendError(c, 'unknown_type', `Unknown frame type "${type.slice(0, 40)}"`);
     }
+  }
+
+  /**
+   * A request frame: authenticated again by the socket's session (cached per node like every
+   * request's), then answered on this socket by the handler's event. A socket whose session
+   * ended is closed instead (4001), as the heartbeat would.
+   */
+  private request(c: Conn, handler: FrameHandler, frame: Record<string, unknown>): void {
+    if (!this.admitRequest(c)) {
+      const retryAfter = 1;
+      return this.sendRaw(c, JSON.stringify(failedAnswer(frame, new AppError(429, 'rate_limited', 'Too many requests on this connection; wait a moment', { retryAfter }))));
+    }
+    void (async () => {
+      let answer: ServerEvent;
+      try {
+        const auth = await findSession(this.ctx.db, c.token);
+        if (!auth || auth.sessionId !== c.sessionId) {
+          this.detach(c);
+          c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+          return;
+        }
+        answer = await handler(auth, c.id, frame);
+      } catch (err) {
+        if (!(err instanceof AppError)) this.ctx.log.error({ err }, 'realtime: request frame failed');
+        answer = failedAnswer(frame, err instanceof AppError ? err : new AppError(500, 'internal_error', 'Something went wrong on the server; please try again'));
+      }
+      this.sendRaw(c, JSON.stringify(answer));
+    })();
+  }
+
+  private admitRequest(c: Conn): boolean {
+    const now = Date.now();
+    c.requestTokens = Math.min(REQUEST_BURST, c.requestTokens + ((now - c.requestRefillAt) * REQUEST_RATE) / 1000);
+    c.requestRefillAt = now;
+    if (c.requestTokens < 1) return false;
+    c.requestTokens -= 1;
+    return true;
   }
 
   /** The flood gate: false when the frame is dropped (and the socket closed when it persists). */
@@ -328,4 +391,10 @@ export class Gateway {
     e.sentAt = now;
     this.ctx.events.publish(e.others, { type: 'typing', conversationId, userId: c.userId, expiresInMs: TYPING_EXPIRES_MS });
   }
+}
+
+/** `message.failed` for a request frame, echoing what identifies it (when it is text). */
+function failedAnswer(frame: Record<string, unknown>, err: AppError): ServerEvent {
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 100) : '');
+  return { type: 'message.failed', conversationId: text(frame.conversationId), clientId: text(frame.clientId), status: err.status, error: err.toBody().error };
 }

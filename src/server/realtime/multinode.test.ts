@@ -80,6 +80,24 @@ async function send(client: ParleyClient, conversationId: string, body: string):
     senderOnB.close();
   });
 
+  it('answers a message.send on its own socket and tells the other sockets on both nodes, once each', async () => {
+    const sending = await TestSocket.open(nodeA.url, { token: a.token });
+    const senderOnB = await TestSocket.open(nodeB.url, { token: a.token });
+    const senderOnA = await TestSocket.open(nodeA.url, { token: a.token });
+    const onB = await TestSocket.open(nodeB.url, { token: b.token });
+    const clientId = randomUUID();
+    sending.send({ type: 'message.send', conversationId, clientId, body: 'over the socket, across nodes' });
+    const sent = await sending.next<Extract<ServerEvent, { type: 'message.sent' }>>((e) => e.type === 'message.sent' && e.clientId === clientId);
+    expect(sent.created).toBe(true);
+    const created = (e: ServerEvent) => e.type === 'message.created' && e.message.clientId === clientId;
+    for (const s of [senderOnB, senderOnA, onB]) expect((await s.next<Created>(created)).message).toEqual(sent.message);
+    await sleep(200);
+    // The socket to skip travels through Redis: the sending socket gets no echo on either path.
+    expect(sending.count(created)).toBe(0);
+    for (const s of [senderOnB, senderOnA, onB]) expect(s.count(created)).toBe(1);
+    for (const s of [sending, senderOnB, senderOnA, onB]) s.close();
+  });
+
   it('carries typing across nodes', async () => {
     const onA = await TestSocket.open(nodeA.url, { token: a.token });
     const onB = await TestSocket.open(nodeB.url, { token: b.token });

@@ -9,11 +9,11 @@ import { sleep } from './test-socket.js';
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL;
 const log = pino({ level: 'silent' });
 
-type Got = { userIds: readonly string[]; event: ServerEvent; json: string };
+type Got = { userIds: readonly string[]; event: ServerEvent; json: string; skip?: string };
 
 function collect(bus: RedisBus): Got[] {
   const got: Got[] = [];
-  bus.subscribe((userIds, event, json) => got.push({ userIds, event, json }));
+  bus.subscribe((userIds, event, json, options) => got.push({ userIds, event, json, skip: options.skipConnection }));
   return got;
 }
 
@@ -61,6 +61,19 @@ if (!REDIS_URL) {
       const second = got.find((g) => g.event.type === 'read')!;
       expect(JSON.parse(second.json)).toEqual({ type: 'read', conversationId: 'c1', userId: 'u3', seq: 7 });
     }
+  });
+
+  it('carries the socket to skip to every node, with the event JSON unchanged', async () => {
+    const channel = `parley:test:${randomBytes(4).toString('hex')}`;
+    const a = await open(channel);
+    const b = await open(channel);
+    const gotB = collect(b);
+    const event: ServerEvent = { type: 'read', conversationId: 'c"1', userId: 'u', seq: 3 };
+    a.publish(['u1'], event, { skipConnection: 'conn-"x' });
+    a.publish(['u1'], event);
+    await until(() => gotB.length === 2);
+    expect(gotB.map((g) => g.skip)).toEqual(['conn-"x', undefined]);
+    for (const g of gotB) expect(g.json).toBe(JSON.stringify(event));
   });
 
   it('ignores an empty recipient list and keeps delivering in publish order', async () => {

@@ -1,20 +1,19 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerEvent } from '../../shared/events.js';
-import type { EventBus } from './bus.js';
+import type { BusHandler, EventBus, PublishOptions } from './bus.js';
 
 export const REDIS_CHANNEL = 'parley:events';
 
-type Handler = (userIds: readonly string[], event: ServerEvent, json: string) => void;
 
 /**
- * Events across nodes: each publish is one PUBLISH of `{"u":[userIds],"e":<event>}` on one
+ * Events across nodes: each publish is one PUBLISH of `{"u":[userIds],"x":<skip>,"e":<event>}` on one
  * channel; every node's subscriber connection (the publishing node's too, so there is exactly
  * one delivery path) hands it to that node's gateway. The event JSON is spliced in and sliced
  * back out as text, so it is serialized once by the publisher and never again.
  */
 export class RedisBus implements EventBus {
-  private readonly handlers = new Set<Handler>();
+  private readonly handlers = new Set<BusHandler>();
   private readonly pub: Redis;
   private readonly sub: Redis;
   private closed = false;
@@ -62,35 +61,37 @@ export class RedisBus implements EventBus {
     return bus;
   }
 
-  publish(userIds: readonly string[], event: ServerEvent): void {
+  publish(userIds: readonly string[], event: ServerEvent, options: PublishOptions = {}): void {
     if (userIds.length === 0 || this.closed) return;
-    const payload = `{"u":${JSON.stringify(userIds)},"e":${JSON.stringify(event)}}`;
+    const payload = `{"u":${JSON.stringify(userIds)},"x":${JSON.stringify(options.skipConnection ?? null)},"e":${JSON.stringify(event)}}`;
     // While Redis is down, ioredis queues the command and sends it after reconnecting.
     this.pub.publish(this.channel, payload).catch((err: Error) => this.logError('publisher', err));
   }
 
-  subscribe(handler: Handler): () => void {
+  subscribe(handler: BusHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
 
   private dispatch(payload: string): void {
     if (this.handlers.size === 0) return;
-    let parsed: { u: string[]; e: ServerEvent };
+    let parsed: { u: string[]; x: string | null; e: ServerEvent };
     try {
-      parsed = JSON.parse(payload) as { u: string[]; e: ServerEvent };
+      parsed = JSON.parse(payload) as { u: string[]; x: string | null; e: ServerEvent };
     } catch {
       this.log.warn('realtime: ignoring a malformed event from Redis');
       return;
     }
     if (!Array.isArray(parsed.u) || !parsed.e || typeof parsed.e !== 'object') return;
-    // The payload was written as `{"u":<ids>,"e":<json>}`; re-stringifying the ids gives the
-    // same text, so the event's JSON is the rest of the payload minus the closing brace.
-    const start = 5 + JSON.stringify(parsed.u).length + 5;
+    const skip = typeof parsed.x === 'string' ? parsed.x : null;
+    // The payload was written as `{"u":<ids>,"x":<skip>,"e":<json>}`; re-stringifying the ids
+    // and the skip gives the same text, so the event's JSON is the rest minus the closing brace.
+    const start = '{"u":'.length + JSON.stringify(parsed.u).length + ',"x":'.length + JSON.stringify(skip).length + ',"e":'.length;
     const json = payload.slice(start, -1);
+    const options: PublishOptions = skip ? { skipConnection: skip } : {};
     for (const h of this.handlers) {
       try {
-        h(parsed.u, parsed.e, json);
+        h(parsed.u, parsed.e, json, options);
       } catch (err) {
         this.log.error({ err }, 'realtime: event handler failed');
       }

@@ -5,7 +5,8 @@ import { findSession, SESSION_COOKIE, type AuthInfo } from '../accounts/sessions
 import type { AppContext } from '../context.js';
 import { AppError, forbidden, unauthenticated } from '../http/errors.js';
 import { sameOrigin } from '../http/origin.js';
-import { authenticate, type Router } from '../http/router.js';
+import { requestToken, type Router } from '../http/router.js';
+import { handleSendFrame } from '../conversations/frames.js';
 import { Gateway, defaultGatewayOptions } from './gateway.js';
 
 export const EVENTS_PATH = '/api/v1/events';
@@ -22,10 +23,11 @@ export function gatewayOf(ctx: AppContext): Gateway {
 export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: FastifyInstance): void {
   const gw = new Gateway(ctx, defaultGatewayOptions());
   gateways.set(ctx, gw);
+  gw.handle('message.send', (auth, connectionId, frame) => handleSendFrame(ctx, auth, connectionId, frame));
   gw.start();
   ctx.lifecycle.onClose(() => gw.stop());
 
-  const authed = new WeakMap<FastifyRequest, AuthInfo>();
+  const authed = new WeakMap<FastifyRequest, { auth: AuthInfo; token: string }>();
 
   app.route({
     method: 'GET',
@@ -38,30 +40,32 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
       // header or ?token= is something a foreign page cannot send without the token itself.
       const cookieOnly = req.headers.authorization === undefined;
       const crossSite = cookieOnly && !sameOrigin(ctx, req);
-      let auth = crossSite ? null : await authenticate(ctx, req);
+      let token = crossSite ? null : requestToken(req);
+      let auth = token ? await findSession(ctx.db, token) : null;
       if (!auth) {
         // Browsers' WebSocket cannot set headers; they may pass the token in the URL.
         const q = (req.query ?? {}) as { token?: unknown };
-        if (typeof q.token === 'string' && q.token) auth = await findSession(ctx.db, q.token);
+        token = typeof q.token === 'string' && q.token ? q.token : null;
+        if (token) auth = await findSession(ctx.db, token);
       }
       if (!auth && crossSite && req.cookies?.[SESSION_COOKIE]) {
         throw forbidden('A WebSocket authenticated by the session cookie must be opened from this site');
       }
-      if (!auth) throw unauthenticated('Sign in first: send the session cookie, a Bearer token or ?token=');
-      authed.set(req, auth);
+      if (!auth || !token) throw unauthenticated('Sign in first: send the session cookie, a Bearer token or ?token=');
+      authed.set(req, { auth, token });
     },
     handler: async (_req: FastifyRequest, _reply: FastifyReply) => {
       throw new AppError(426, 'upgrade_required', `${EVENTS_PATH} is a WebSocket endpoint; connect with a WebSocket client`);
     },
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
-      const auth = authed.get(req);
+      const a = authed.get(req);
       // The plugin keeps the request alive as long as the socket: do not keep the user row too.
       authed.delete(req);
-      if (!auth) {
+      if (!a) {
         socket.close(WS_CLOSE.sessionEnded, 'not authenticated');
         return;
       }
-      gw.attach(socket, auth);
+      gw.attach(socket, a.auth, a.token);
     },
   });
 }

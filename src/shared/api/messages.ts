@@ -47,6 +47,12 @@ export const list = defineRoute({
   response: page(Message),
 });
 
+const SendBody = z.strictObject({
+  clientId: PlainText.pipe(z.string().min(1, 'A clientId is required').max(MESSAGE_LIMITS.clientIdMax, `A clientId has at most ${MESSAGE_LIMITS.clientIdMax} characters`)),
+  body: Body,
+  fileIds: z.array(Id).max(MESSAGE_LIMITS.filesMax, `At most ${MESSAGE_LIMITS.filesMax} files per message`).optional(),
+});
+
 export const send = defineRoute({
   method: 'POST',
   path: '/api/v1/conversations/:id/messages',
@@ -54,13 +60,15 @@ export const send = defineRoute({
   tag: 'messages',
   status: 201,
   params: ConversationParams,
-  body: z.strictObject({
-    clientId: PlainText.pipe(z.string().min(1, 'A clientId is required').max(MESSAGE_LIMITS.clientIdMax, `A clientId has at most ${MESSAGE_LIMITS.clientIdMax} characters`)),
-    body: Body,
-    fileIds: z.array(Id).max(MESSAGE_LIMITS.filesMax, `At most ${MESSAGE_LIMITS.filesMax} files per message`).optional(),
-  }),
+  body: SendBody,
   response: Message,
 });
+
+/**
+ * `message.send` over the WebSocket: the send route's body plus the conversation, one schema so
+ * the two ways of sending cannot drift apart.
+ */
+export const sendFrame = SendBody.extend({ type: z.literal('message.send'), conversationId: Id });
 
 export const edit = defineRoute({
   method: 'PATCH',

@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { api } from '../../shared/api/index.js';
+import type { ServerEvent } from '../../shared/events.js';
+import type { AuthInfo } from '../accounts/sessions.js';
+import type { AppContext } from '../context.js';
+import { validate } from '../http/router.js';
+import { checkSendTarget } from './access.js';
+import { doSendMessage } from './messages.js';
+
+/**
+ * `message.send` over the WebSocket: the thin handler of the send route for a socket that is
+ * already open (authenticated by its session; validate → authorize → service → present). It is
+ * the same send — rules, limits, idempotency on clientId — without an HTTP request per message,
+ * which is most of what a message costs a node. The answer goes back on the socket that asked;
+ * every other socket of the members gets the usual `message.created`.
+ */
+export async function handleSendFrame(ctx: AppContext, auth: AuthInfo, connectionId: string, frame: Record<string, unknown>): Promise<ServerEvent> {
+  const f = validate(api.messages.sendFrame, frame, 'frame') as z.output<typeof api.messages.sendFrame>;
+  const { conv, other } = await checkSendTarget(ctx.db, f.conversationId, auth.user.id);
+  const r = await doSendMessage(ctx, auth.user, conv, { clientId: f.clientId, body: f.body, fileIds: f.fileIds }, other, connectionId);
+  return { type: 'message.sent', conversationId: conv.id, clientId: f.clientId, created: r.created, message: r.message };
+}
