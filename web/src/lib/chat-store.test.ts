@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, Message } from '../../../src/shared/api/shapes.js';
 import { ChatStore, PAGE, type ChatApi } from './chat-store.js';
+import { conversationFixture } from './test-fixtures.js';
 
 const ME = 'u-me';
 const THEM = 'u-them';
@@ -21,20 +22,7 @@ function msg(seq: number, over: Partial<Message> = {}): Message {
 }
 
 function conv(over: Partial<Conversation> = {}): Conversation {
-  return {
-    id: 'c1',
-    kind: 'direct',
-    state: 'live',
-    participants: [],
-    unreadCount: 0,
-    lastSeq: 0,
-    lastChangeSeq: 0,
-    lastReadSeq: 0,
-    lastActivityAt: '2024-01-01T00:00:00.000Z',
-    createdAt: '2024-01-01T00:00:00.000Z',
-    createdBy: ME,
-    ...over,
-  };
+  return conversationFixture(ME, over);
 }
 
 /** A fake server holding `total` messages of c1, answering pages like the contract says. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, Participant } from '../../../src/shared/api/shapes.js';
 import { blockedByMe, conversationBadges, conversationTitle, declinedByMe, isMember, lastMessagePreview, memberCountText, participantBadges, participantLabel, sortConversations, totalUnread, writeBlock } from './conversations.js';
+import { conversationFixture } from './test-fixtures.js';
 
 const ME = 'me';
 
@@ -9,20 +10,11 @@ function person(over: Partial<Participant> = {}): Participant {
 }
 
 function conv(other: Participant, over: Partial<Conversation> = {}): Conversation {
-  return {
+  return conversationFixture(ME, {
     id: 'c',
-    kind: 'direct',
-    state: 'live',
     participants: [person({ userId: ME, email: 'me@a.example', displayName: 'Me', orgId: 'o1', orgName: 'Alpha' }), other],
-    unreadCount: 0,
-    lastSeq: 0,
-    lastChangeSeq: 0,
-    lastReadSeq: 0,
-    lastActivityAt: '2024-01-01T00:00:00.000Z',
-    createdAt: '2024-01-01T00:00:00.000Z',
-    createdBy: ME,
     ...over,
-  };
+  });
 }
 
 const labels = (c: Conversation) => conversationBadges(c, ME).map((b) => b.label);
