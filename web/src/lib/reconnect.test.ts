@@ -6,6 +6,7 @@ import type { ParleyClient } from '../../../src/shared/client.js';
 import type { ServerEvent } from '../../../src/shared/events.js';
 import { RealtimeClient, type WebSocketConstructor } from '../../../src/shared/realtime-client.js';
 import { ChatStore, type ChatApi } from './chat-store.js';
+import { conversationFixture } from './test-fixtures.js';
 
 /**
  * The chat store fed by the realtime client, wired as the app's shell wires them, against a fake
@@ -38,19 +39,7 @@ class FakeServer {
   remove = (seq: number) => this.change(seq, { body: '', deletedAt: '2024-03-01T00:00:00.000Z' });
 
   conversation(): Conversation {
-    return {
-      id: 'c1',
-      kind: 'direct',
-      state: 'live',
-      participants: [],
-      unreadCount: 0,
-      lastSeq: this.messages.length,
-      lastChangeSeq: this.lastChangeSeq,
-      lastReadSeq: this.messages.length,
-      lastActivityAt: '2024-01-01T00:00:00.000Z',
-      createdAt: '2024-01-01T00:00:00.000Z',
-      createdBy: ME,
-    };
+    return conversationFixture(ME, { lastSeq: this.messages.length, lastChangeSeq: this.lastChangeSeq, lastReadSeq: this.messages.length });
   }
 
   async list(q: { after?: number; before?: number; changedAfter?: number; limit?: number }): Promise<{ items: Message[]; next?: string }> {
