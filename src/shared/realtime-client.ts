@@ -322,10 +322,10 @@ export class RealtimeClient {
     // The state (changeSeq) of each message delivered by this fill: a change it already shows is
     // not passed on again.
     const shown = new Map<string, number>();
-    const deliver = (message: Message) => {
+    const deliver = (message: Message, markShown = true) => {
       if (message.seq <= st.seen) return;
       st.seen = message.seq;
-      shown.set(message.id, message.changeSeq ?? 0);
+      if (markShown) shown.set(message.id, message.changeSeq ?? 0);
       this.opts.onEvent({ type: 'message.created', conversationId, message });
     };
     const deliverChange = (message: Message) => {
@@ -344,7 +344,12 @@ export class RealtimeClient {
           const listed = st.changesListed;
           st.changesListed = undefined;
           if (listed === undefined || st.changes === undefined || listed > st.changes) {
-            for (const m of await this.catchUpChanges(conversationId, st.changes ?? 0)) deliverChange(m);
+            const changed = await this.catchUpChanges(conversationId, st.changes ?? 0);
+            // A message sent and changed after the fetch of new messages above: it is fetched
+            // (and passed on) first, so no change ever comes before its message. Its change
+            // still follows, as it would have live.
+            if (changed.some((m) => m.seq > st.seen)) for (const m of await this.catchUp(conversationId, st.seen)) deliver(m, false);
+            for (const m of changed) deliverChange(m);
             // Nothing changed yet: the count starts at 0.
             st.changes ??= 0;
           }
