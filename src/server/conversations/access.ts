@@ -1,7 +1,8 @@
-import type { Executor } from '../context.js';
+import type { AppContext, Executor } from '../context.js';
 import { precompiled } from '../db/precompiled.js';
 import type { PersonRow } from '../external/rules.js';
 import { notFound } from '../http/errors.js';
+import { sendTargetCache } from './send-targets.js';
 
 // Every request on a conversation starts here, so the queries are precompiled (db/precompiled.ts).
 const membership = precompiled(2, (db, conversationId: string, userId: string) =>
@@ -42,18 +43,32 @@ const sendTarget = precompiled(3, (db, conversationId: string, userId: string, o
     .where('m.left_at', 'is', null),
 );
 
-/**
- * `checkMembership` for sending: also answers the other person of a direct chat (null when there
- * is none, as in a pending chat), so the cross-org rules need not load them again.
- */
-export async function checkSendTarget(db: Executor, conversationId: string, userId: string) {
+async function loadSendTarget(db: Executor, conversationId: string, userId: string) {
   const rows = await sendTarget.execute(db, conversationId, userId, userId);
   const first = rows[0];
-  if (!first) throw notFound('Conversation');
+  if (!first) return null;
   const { other_id, other_org_id, other_email_norm, other_status, ...conv } = first;
   const other: PersonRow | null =
     other_id !== null && other_org_id !== null && other_email_norm !== null && other_status !== null
       ? { id: other_id, org_id: other_org_id, email_norm: other_email_norm, status: other_status }
       : null;
   return { conv, other };
+}
+
+export type SendTarget = NonNullable<Awaited<ReturnType<typeof loadSendTarget>>>;
+
+/**
+ * `checkMembership` for sending: also answers the other person of a direct chat (null when there
+ * is none, as in a pending chat), so the cross-org rules need not load them again. Answers come
+ * from the node's send-target cache when fresh (see send-targets.ts for why that is safe); the
+ * row's counters (last_seq and the like) may then be a moment old, which sending never reads.
+ */
+export async function checkSendTarget(ctx: AppContext, conversationId: string, userId: string): Promise<Readonly<SendTarget>> {
+  const cache = sendTargetCache<SendTarget>(ctx);
+  const cached = cache.get(conversationId, userId);
+  if (cached) return cached;
+  const loaded = await loadSendTarget(ctx.db, conversationId, userId);
+  if (!loaded) throw notFound('Conversation');
+  cache.set(conversationId, userId, loaded, loaded.other?.id ?? null);
+  return loaded;
 }

@@ -16,7 +16,7 @@ import { doSendMessage } from './messages.js';
  */
 export async function handleSendFrame(ctx: AppContext, auth: AuthInfo, connectionId: string, frame: Record<string, unknown>): Promise<ServerEvent> {
   const f = validate(api.messages.sendFrame, frame, 'frame') as z.output<typeof api.messages.sendFrame>;
-  const { conv, other } = await checkSendTarget(ctx.db, f.conversationId, auth.user.id);
+  const { conv, other } = await checkSendTarget(ctx, f.conversationId, auth.user.id);
   const r = await doSendMessage(ctx, auth.user, conv, { clientId: f.clientId, body: f.body, fileIds: f.fileIds }, other, connectionId);
   return { type: 'message.sent', conversationId: conv.id, clientId: f.clientId, created: r.created, message: r.message };
 }

@@ -62,7 +62,7 @@ export function registerConversationsRoutes(router: Router, ctx: AppContext, _ap
   });
 
   router.add(m.send, async ({ auth, params, body, reply }) => {
-    const { conv, other } = await checkSendTarget(ctx.db, params.id, auth.user.id);
+    const { conv, other } = await checkSendTarget(ctx, params.id, auth.user.id);
     const r = await doSendMessage(ctx, auth.user, conv, body, other);
     return answer(reply, r.created ? 201 : 200, r.message);
   });

@@ -55,8 +55,9 @@ function keyOf(conversationId: string, senderId: string, clientId: string): stri
  * Inside a batch: the conversations are locked in id order (PostgreSQL, several nodes: no
  * deadlocks), clientIds already stored or repeated in the batch are answered with the first
  * message, seqs are taken by bumping each conversation's `last_seq` once, messages go in with
- * multi-row inserts, and each sender's read cursor moves to their own message. Requests are
- * answered and events published only after the commit.
+ * multi-row inserts, and each sender's read cursor moves to their own message. A sender who is
+ * not a current member of the conversation at that moment gets 404, as the send check would
+ * answer. Requests are answered and events published only after the commit.
  */
 export class MessageWriter {
   private queue: Pending[] = [];
@@ -198,7 +199,6 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
 
   const byKey = new Map<string, { row: MessageRow; created: boolean }>();
   const fresh: { row: MessageRow; fileIds: readonly string[]; origin?: string }[] = [];
-  const counts = new Map<string, number>();
   const plan = reqs.map((r) => {
     const key = keyOf(r.conversationId, r.senderId, r.clientId);
     if (byKey.has(key)) return { key, created: false };
@@ -220,7 +220,6 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     };
     byKey.set(key, { row, created: true });
     fresh.push({ row, fileIds: r.fileIds, origin: r.origin });
-    counts.set(r.conversationId, (counts.get(r.conversationId) ?? 0) + 1);
     return { key, created: true };
   });
 
@@ -228,8 +227,21 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   let files = new Map<string, FileInfo[]>();
   let members = new Map<string, string[]>();
   const stored: typeof fresh = [];
+  // Senders who are not (or no longer) members: membership is decided here, in the transaction
+  // that stores, whatever the send check saw a moment earlier (it may answer from a cache).
+  const outsiders = new Set<MessageRow>();
   if (fresh.length > 0) {
-    const last = await ops.bumpSeqs(counts, now);
+    members = await ops.memberIds([...new Set(fresh.map((f) => f.row.conversation_id))]);
+    const memberSets = new Map<string, Set<string>>();
+    const counts = new Map<string, number>();
+    for (const f of fresh) {
+      const id = f.row.conversation_id;
+      let set = memberSets.get(id);
+      if (!set) memberSets.set(id, (set = new Set(members.get(id))));
+      if (set.has(f.row.sender_id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      else outsiders.add(f.row);
+    }
+    const last = counts.size > 0 ? await ops.bumpSeqs(counts, now) : new Map<string, number>();
     const next = new Map<string, number>();
     for (const [id, n] of counts) {
       const l = last.get(id);
@@ -238,14 +250,16 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     }
     for (const f of fresh) {
       const seq = next.get(f.row.conversation_id);
-      if (seq === undefined) continue;
+      if (seq === undefined || outsiders.has(f.row)) continue;
       f.row.seq = seq;
       next.set(f.row.conversation_id, seq + 1);
       stored.push(f);
     }
     const rows = stored.map((f) => f.row);
-    await ops.insert(rows);
-    await ops.advanceCursors(senderTops(rows));
+    if (rows.length > 0) {
+      await ops.insert(rows);
+      await ops.advanceCursors(senderTops(rows));
+    }
     const links = stored.filter((f) => f.fileIds.length > 0);
     if (links.length > 0) {
       files = await linkAttachments(
@@ -253,7 +267,6 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
         links.map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
       );
     }
-    members = await ops.memberIds([...new Set(rows.map((r) => r.conversation_id))]);
   }
 
   // A retry answers its first message with that message's files.
@@ -267,7 +280,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   };
   const outcomes: Outcome[] = plan.map((p) => {
     const entry = byKey.get(p.key)!;
-    if (entry.created && missing.has(entry.row.conversation_id)) return notFound('Conversation');
+    if (entry.created && (missing.has(entry.row.conversation_id) || outsiders.has(entry.row))) return notFound('Conversation');
     return { message: present(entry.row), created: p.created };
   });
   const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [], origin: f.origin }));

@@ -4,6 +4,7 @@ import { doRevokeUserSessions } from '../accounts/sessions.js';
 import { findLiveUserByEmail, getUserWithOrg, insertUser, presentUser, type UserWithOrg } from '../accounts/store.js';
 import { doIssueEmailToken, doRetireUserTokens, normalizeEmail } from '../accounts/tokens.js';
 import { doAuditBy, type Actor } from '../audit/service.js';
+import { forgetSendTargetsOf } from '../conversations/send-targets.js';
 import type { AppContext, Executor } from '../context.js';
 import { isUniqueViolation } from '../db/util.js';
 import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
@@ -77,6 +78,7 @@ async function changeUser(
     if (!user) throw notFound('User');
     await change(trx, user);
   });
+  forgetSendTargetsOf(ctx, [target.userId]);
   const after = await getUserWithOrg(ctx.db, target.userId);
   if (!after) throw notFound('User');
   // Their sessions were revoked in the transaction: open WebSockets (on every node) close now,

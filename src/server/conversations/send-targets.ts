@@ -1,0 +1,111 @@
+import type { AppContext } from '../context.js';
+
+/**
+ * A node's memory of recent send targets: the membership row of (conversation, sender) and, in a
+ * direct chat, the other person, as `checkSendTarget` loads them. A busy chat sends many messages
+ * a second, and loading the same rows for each cost more than storing the message (on PostgreSQL,
+ * a round trip per message); with this, a chat's rows are loaded about once per `ttlMs`.
+ *
+ * What makes it safe to answer from memory:
+ * - Membership is checked again where it counts, in the message writer's transaction (a sender
+ *   who is no longer a member gets 404 there), so a removed member can never post after the
+ *   removal committed.
+ * - Every change that publishes an event forgets what it touched, on every node (the bus reaches
+ *   each node's handler): `conversation.created` / `conversation.updated` forget the chat (state,
+ *   members, a pending chat becoming live), `session.ended` forgets each entry of the people it
+ *   names (deactivated, deleted or signed out) as sender or as the other person, and any change
+ *   of a person's status forgets them on the node that made it (`forgetSendTargetsOf`), so a
+ *   reactivated person can be messaged at once there (other nodes: within `ttlMs`).
+ * - The cross-org rules (stage, org policies, blocks, the request limit) are not cached here: the
+ *   send check evaluates them on every message from their own sources.
+ * - A change that publishes nothing (an operator's CLI on a deployment without Redis) is seen
+ *   within `ttlMs`, as a session's revocation is by the session cache.
+ */
+export class SendTargetCache<T> {
+  private readonly byConversation = new Map<string, Map<string, { value: T; otherId: string | null; at: number }>>();
+  private size = 0;
+
+  constructor(
+    readonly ttlMs: number,
+    readonly maxEntries: number,
+  ) {}
+
+  get(conversationId: string, userId: string, now = Date.now()): T | undefined {
+    const users = this.byConversation.get(conversationId);
+    const e = users?.get(userId);
+    if (!e) return undefined;
+    if (now - e.at < this.ttlMs) return e.value;
+    users!.delete(userId);
+    this.size--;
+    if (users!.size === 0) this.byConversation.delete(conversationId);
+    return undefined;
+  }
+
+  set(conversationId: string, userId: string, value: T, otherId: string | null, now = Date.now()): void {
+    // Past the bound everything goes: refilling costs one query per active chat, and a bound
+    // this simple cannot be wrong.
+    if (this.size >= this.maxEntries) this.clear();
+    let users = this.byConversation.get(conversationId);
+    if (!users) this.byConversation.set(conversationId, (users = new Map()));
+    if (!users.has(userId)) this.size++;
+    users.set(userId, { value, otherId, at: now });
+  }
+
+  forgetConversation(conversationId: string): void {
+    const users = this.byConversation.get(conversationId);
+    if (!users) return;
+    this.size -= users.size;
+    this.byConversation.delete(conversationId);
+  }
+
+  /** Forgets every entry where one of `userIds` is the sender or the other person. */
+  forgetPeople(userIds: readonly string[]): void {
+    const people = new Set(userIds);
+    for (const [conversationId, users] of this.byConversation) {
+      for (const [userId, e] of users) {
+        if (!people.has(userId) && !(e.otherId !== null && people.has(e.otherId))) continue;
+        users.delete(userId);
+        this.size--;
+      }
+      if (users.size === 0) this.byConversation.delete(conversationId);
+    }
+  }
+
+  clear(): void {
+    this.byConversation.clear();
+    this.size = 0;
+  }
+
+  get entries(): number {
+    return this.size;
+  }
+}
+
+export const SEND_TARGET_TTL_MS = 2000;
+const SEND_TARGET_MAX_ENTRIES = 50_000;
+
+const caches = new WeakMap<AppContext, SendTargetCache<unknown>>();
+
+/** The node's cache, made on first use and kept current by the node's event bus. */
+export function sendTargetCache<T>(ctx: AppContext): SendTargetCache<T> {
+  let c = caches.get(ctx);
+  if (!c) {
+    const cache = new SendTargetCache<unknown>(SEND_TARGET_TTL_MS, SEND_TARGET_MAX_ENTRIES);
+    const unsubscribe = ctx.events.subscribe((userIds, event) => {
+      if (event.type === 'conversation.created' || event.type === 'conversation.updated') cache.forgetConversation(event.conversation.id);
+      else if (event.type === 'session.ended') cache.forgetPeople(userIds);
+    });
+    ctx.lifecycle.onClose(async () => {
+      unsubscribe();
+      cache.clear();
+    });
+    caches.set(ctx, cache);
+    c = cache;
+  }
+  return c as SendTargetCache<T>;
+}
+
+/** After a change to people (status, org) has committed: this node answers from fresh rows. */
+export function forgetSendTargetsOf(ctx: AppContext, userIds: readonly string[]): void {
+  caches.get(ctx)?.forgetPeople(userIds);
+}
