@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchArgs } from './run.js';
 import { checkIntegrity, closeSockets, connectSockets, sendMessage, type Answer } from './lib/load.js';
 import { seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
@@ -140,12 +140,17 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   }
   const launchedBefore = launched;
 
+  // The load generator's own stalls (its garbage collection, a burst of frames) delay the time it
+  // stamps on an arrival: they are reported so a tail can be told apart from the server's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const cpu0 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
   const start = performance.now();
   const mode = `${args.peak ? `closed loop, ${args.concurrency} in flight` : `${args.rate} msg/s`}, ${args.via === 'ws' ? 'message.send frames on the WebSocket' : 'POST'}`;
   console.log(`  sending for ${args.duration} s (${mode})…`);
   await drive(args.duration);
   const elapsed = (performance.now() - start) / 1000;
+  loopDelay.disable();
   const cpu1 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
   const rssEnd = pids.map(rssOf);
   // Deliveries still travelling get five seconds.
@@ -162,6 +167,7 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   if (failures.size) line('failed sends', [...failures].map(([k, v]) => `${k}: ${v}`).join(', '));
   line('end-to-end latency p50 / p95 / p99', `${ms(lat.p50)} / ${ms(lat.p95)} / ${ms(lat.p99)} (max ${ms(lat.max)})`);
   line('POST acknowledgement p50 / p99', `${ms(ack.p50)} / ${ms(ack.p99)}`);
+  line('load generator event-loop delay p99', `${ms(loopDelay.percentile(99) / 1e6)} (max ${ms(loopDelay.max / 1e6)})`);
   line('delivered to recipients', `${deliveries} of ${acked}${pending.size ? ` (${pending.size} not delivered)` : ''}`);
   line('rows in the database', `${integrity.rows} in ${integrity.conversations} chats; seq gaps: ${integrity.gaps}; duplicates: ${integrity.duplicateClientIds}`);
   line('server RSS (idle sockets → end)', `${mib(rssIdle.reduce((s, v) => s + v, 0))} → ${mib(rssEnd.reduce((s, v) => s + v, 0))}`);

@@ -33,7 +33,6 @@ export function validateOrgName(name: string): string {
   const n = name.trim();
   if (!n) throw badRequest('An organization name is required');
   if (n.length > NAME_MAX) throw badRequest(`An organization name has at most ${NAME_MAX} characters`);
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(n)) throw badRequest('An organization name cannot contain control characters');
   return n;
 }
