@@ -114,6 +114,41 @@ if (!REDIS_URL) {
     expect(got.length).toBeGreaterThan(0);
   });
 
+  it('sends the events of one turn as one PUBLISH, split past its size bound, every event intact and in order', async () => {
+    const channel = `parley:test:${randomBytes(4).toString('hex')}`;
+    const a = await open(channel);
+    const b = await open(channel);
+    const got = collect(b);
+    const raw = new Redis(url);
+    const publishes: string[] = [];
+    try {
+      raw.on('message', (_c: string, payload: string) => publishes.push(payload));
+      await raw.subscribe(channel);
+      // Bodies with newlines, quotes and a separator-looking text stay what they were.
+      const bodies = ['line one\nline two', 'quote " and \\n backslash-n', '{"u":["x"]}\n{"u":[]}'];
+      for (const [i, body] of bodies.entries()) {
+        a.publish([`u${i}`], { type: 'typing', conversationId: body, userId: `u${i}`, expiresInMs: i });
+      }
+      await until(() => got.length === 3);
+      expect(publishes).toHaveLength(1);
+      expect(got.map((g) => (g.event.type === 'typing' ? g.event.conversationId : null))).toEqual(bodies);
+      expect(got.map((g) => g.userIds)).toEqual([['u0'], ['u1'], ['u2']]);
+      for (const g of got) expect(JSON.parse(g.json)).toEqual(g.event);
+
+      // About 1 MiB in one turn: several PUBLISHes, and still every event in order.
+      got.length = 0;
+      publishes.length = 0;
+      const big = 'x'.repeat(10_000);
+      for (let i = 0; i < 100; i++) a.publish(['u'], { type: 'typing', conversationId: `${i}:${big}`, userId: 'u', expiresInMs: i });
+      await until(() => got.length === 100);
+      expect(publishes.length).toBeGreaterThan(2);
+      expect(publishes.length).toBeLessThan(100);
+      expect(got.map((g) => (g.event.type === 'typing' ? g.event.expiresInMs : -1))).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('refuses to start with a clear error when Redis cannot be reached', async () => {
     await expect(RedisBus.connect('redis://127.0.0.1:1', log)).rejects.toThrow(/Cannot reach Redis/);
   });

@@ -6,11 +6,19 @@ import type { BusHandler, EventBus, PublishOptions } from './bus.js';
 export const REDIS_CHANNEL = 'parley:events';
 
 
+/** One PUBLISH carries at most about this much text; a bigger turn is sent in several. */
+const MAX_PUBLISH_CHARS = 256 * 1024;
+
 /**
- * Events across nodes: each publish is one PUBLISH of `{"u":[userIds],"x":<skip>,"e":<event>}` on one
+ * Events across nodes: each event is one line `{"u":[userIds],"x":<skip>,"e":<event>}` on one
  * channel; every node's subscriber connection (the publishing node's too, so there is exactly
  * one delivery path) hands it to that node's gateway. The event JSON is spliced in and sliced
  * back out as text, so it is serialized once by the publisher and never again.
+ *
+ * The events published in one turn of the event loop (a committed batch of messages, say) go as
+ * one PUBLISH of their lines joined by newlines, in order: a PUBLISH per event cost Redis and
+ * both nodes more than the events themselves. JSON text never holds a raw newline, so the
+ * separator is unambiguous.
  */
 export class RedisBus implements EventBus {
   private readonly handlers = new Set<BusHandler>();
@@ -18,6 +26,9 @@ export class RedisBus implements EventBus {
   private readonly sub: Redis;
   private closed = false;
   private lastErrorLog = 0;
+  /** Lines published in this turn, sent together when it ends. */
+  private outbox: string[] = [];
+  private outboxChars = 0;
 
   private constructor(
     url: string,
@@ -63,7 +74,18 @@ export class RedisBus implements EventBus {
 
   publish(userIds: readonly string[], event: ServerEvent, options: PublishOptions = {}): void {
     if (userIds.length === 0 || this.closed) return;
-    const payload = `{"u":${JSON.stringify(userIds)},"x":${JSON.stringify(options.skipConnection ?? null)},"e":${JSON.stringify(event)}}`;
+    const line = `{"u":${JSON.stringify(userIds)},"x":${JSON.stringify(options.skipConnection ?? null)},"e":${JSON.stringify(event)}}`;
+    if (this.outboxChars + line.length > MAX_PUBLISH_CHARS) this.flush();
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    this.outbox.push(line);
+    this.outboxChars += line.length;
+  }
+
+  private flush(): void {
+    if (this.outbox.length === 0) return;
+    const payload = this.outbox.join('\n');
+    this.outbox = [];
+    this.outboxChars = 0;
     // While Redis is down, ioredis queues the command and sends it after reconnecting.
     this.pub.publish(this.channel, payload).catch((err: Error) => this.logError('publisher', err));
   }
@@ -75,6 +97,15 @@ export class RedisBus implements EventBus {
 
   private dispatch(payload: string): void {
     if (this.handlers.size === 0) return;
+    let from = 0;
+    for (let nl = payload.indexOf('\n'); nl >= 0; nl = payload.indexOf('\n', from)) {
+      this.dispatchLine(payload.slice(from, nl));
+      from = nl + 1;
+    }
+    this.dispatchLine(from === 0 ? payload : payload.slice(from));
+  }
+
+  private dispatchLine(payload: string): void {
     let parsed: { u: string[]; x: string | null; e: ServerEvent };
     try {
       parsed = JSON.parse(payload) as { u: string[]; x: string | null; e: ServerEvent };
@@ -109,6 +140,8 @@ export class RedisBus implements EventBus {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // What was published before closing still goes out (quit waits for it).
+    this.flush();
     this.closed = true;
     this.handlers.clear();
     await Promise.all(
