@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'client_too_old',
   'message_too_large',
+  'system_note', // a note the server wrote about a group change cannot be edited or deleted
   'internal_error',
   'service_unavailable',
 ] as const;

@@ -115,6 +115,11 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await rename.waitFor({ state: 'detached' });
     await a.getByRole('heading', { name: 'Launch crew' }).waitFor();
     await c.getByRole('heading', { name: 'Launch crew' }).waitFor();
+    // Every timeline notes the change, as a quiet line of its own with no actions.
+    const renamed = a.getByTestId('system-note').filter({ hasText: 'Bob Baker renamed the group to “Launch crew”' });
+    await orShot([[a, 'rename-note']], renamed.waitFor());
+    await c.getByTestId('system-note').filter({ hasText: 'Bob Baker renamed the group to “Launch crew”' }).waitFor();
+    await expect(renamed.getByRole('button').count()).resolves.toBe(0);
     await b.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor();
     await shot(b, 'groups', '04-members-panel');
     // Escape closes the panel and gives focus back.
@@ -161,6 +166,7 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await expect(c.getByTestId('gone-chat').textContent()).resolves.toContain('Launch crew');
     await expect(aPanel.getByTestId('member').count()).resolves.toBe(2);
     await expect(a.getByTestId('member-count').textContent()).resolves.toBe('2 members');
+    await b.getByTestId('system-note').filter({ hasText: 'Ann Archer removed Cyd Carter' }).waitFor();
     await shot(c, 'groups', '07-cyd-removed-phone');
     await c.getByRole('link', { name: 'Back to chats' }).click();
     await c.getByText('No chats yet.').waitFor();
@@ -190,6 +196,7 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await b.waitForURL(/\/chat$/);
     await b.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor({ state: 'detached' });
     await expect(a.getByTestId('member-count').textContent()).resolves.toBe('2 members');
+    await a.getByTestId('system-note').filter({ hasText: 'Bob Baker left the group' }).waitFor();
     await shot(a, 'groups', '09-after-leave');
     await b.goto(`/chat/${groupId}`);
     await b.getByTestId('gone-chat').getByText('no longer one of its members').waitFor();

@@ -5,6 +5,7 @@ import type { AppContext, Executor } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
+import { doWriteSystemNote } from './system-notes.js';
 import { currentMemberIds, getMemberRow, insertConversation, lockConversation, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
@@ -88,6 +89,7 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
   });
   if (added.length > 0) {
     await publishConversation(ctx, conv.id, 'conversation.created', { onlyTo: new Set(added), otherType: 'conversation.updated' });
+    await doWriteSystemNote(ctx, conv.id, { action: 'members_added', actorId: actor.id, userIds: added });
   }
   return getConversationFor(ctx, viewerOf(actor), conv.id);
 }
@@ -105,6 +107,11 @@ export async function doRemoveMember(ctx: AppContext, actor: UserWithOrg, conv: 
   });
   if (!removed) throw notFound('Member');
   await publishConversation(ctx, conv.id, 'conversation.updated', { extra: [removed] });
+  await doWriteSystemNote(
+    ctx,
+    conv.id,
+    userId === actor.id ? { action: 'member_left', actorId: actor.id } : { action: 'member_removed', actorId: actor.id, userIds: [userId] },
+  );
 }
 
 export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, title: string): Promise<Conversation> {
@@ -112,6 +119,7 @@ export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: C
   if (title !== conv.title) {
     await updateConversationFields(ctx.db, conv.id, { title });
     await publishConversation(ctx, conv.id, 'conversation.updated');
+    await doWriteSystemNote(ctx, conv.id, { action: 'renamed', actorId: actor.id, title });
   }
   return getConversationFor(ctx, viewerOf(actor), conv.id);
 }

@@ -89,6 +89,7 @@ async function listChanges(ctx: AppContext, conv: ConversationRow, changedAfter:
 async function loadOwnMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<MessageRow> {
   const row = await getMessageRow(ctx.db, conv.id, messageId);
   if (!row) throw notFound('Message');
+  if (row.system) throw conflict('system_note', 'A note about a change to the group cannot be edited or deleted');
   if (row.sender_id !== actor.id) throw forbidden('Only the author can change a message');
   return row;
 }

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationState, FileInfo, Message, Participant, UserStatus } from '../../shared/api/shapes.js';
+import { SystemNote, type Conversation, type ConversationState, type FileInfo, type Message, type Participant, type UserStatus } from '../../shared/api/shapes.js';
 import type { Executor } from '../context.js';
 import { loadMessageFiles } from './attachments.js';
 import { loadLastMessages, loadMembers, type ConversationRow, type MemberInfo, type MessageRow } from './store.js';
@@ -9,6 +9,7 @@ import { loadLastMessages, loadMembers, type ConversationRow, type MemberInfo, t
  */
 
 export function presentMessage(row: MessageRow, files: FileInfo[] = []): Message {
+  const system = row.system ? parseSystemNote(row.system) : undefined;
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -22,7 +23,17 @@ export function presentMessage(row: MessageRow, files: FileInfo[] = []): Message
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
     changeSeq: row.change_seq ?? 0,
+    ...(system ? { system } : {}),
   };
+}
+
+function parseSystemNote(text: string): SystemNote | undefined {
+  try {
+    const r = SystemNote.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

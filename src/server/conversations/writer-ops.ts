@@ -42,9 +42,10 @@ export function postgresOps(trx: Executor): BatchOps {
     },
     async insert(rows) {
       const col = <K extends keyof MessageRow>(k: K) => rows.map((r) => r[k]);
-      await sql`INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, created_at, edited_at, deleted_at)
+      await sql`INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, created_at, edited_at, deleted_at, system)
         SELECT * FROM unnest(${col('id')}::text[], ${col('conversation_id')}::text[], ${col('seq')}::integer[], ${col('sender_id')}::text[],
-          ${col('client_id')}::text[], ${col('body')}::text[], ${col('created_at')}::text[], ${col('edited_at')}::text[], ${col('deleted_at')}::text[])`.execute(trx);
+          ${col('client_id')}::text[], ${col('body')}::text[], ${col('created_at')}::text[], ${col('edited_at')}::text[], ${col('deleted_at')}::text[],
+          ${rows.map((r) => r.system ?? null)}::text[])`.execute(trx);
     },
     async advanceCursors(tops) {
       await sql`UPDATE conversation_members AS m SET last_read_seq = v.seq
@@ -67,8 +68,8 @@ function prepare(raw: SQLite.Database) {
   return {
     existing: raw.prepare<[string, string, string], MessageRow>('SELECT * FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?'),
     bump: raw.prepare<[number, string, string], { last_seq: number }>('UPDATE conversations SET last_seq = last_seq + ?, last_activity_at = ? WHERE id = ? RETURNING last_seq'),
-    insert: raw.prepare<[string, string, number, string, string, string, string, string | null, string | null]>(
-      'INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, created_at, edited_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insert: raw.prepare<[string, string, number, string, string, string, string, string | null, string | null, string | null]>(
+      'INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, body, created_at, edited_at, deleted_at, system) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     cursor: raw.prepare<[number, string, string, number]>('UPDATE conversation_members SET last_read_seq = ? WHERE conversation_id = ? AND user_id = ? AND last_read_seq < ?'),
     members: raw.prepare<[string], { user_id: string }>('SELECT user_id FROM conversation_members WHERE conversation_id = ? AND left_at IS NULL'),
@@ -104,7 +105,7 @@ export function sqliteOps(raw: SQLite.Database, db: Executor): BatchOps {
       return out;
     },
     async insert(rows) {
-      for (const r of rows) st.insert.run(r.id, r.conversation_id, r.seq, r.sender_id, r.client_id, r.body, r.created_at, r.edited_at, r.deleted_at);
+      for (const r of rows) st.insert.run(r.id, r.conversation_id, r.seq, r.sender_id, r.client_id, r.body, r.created_at, r.edited_at, r.deleted_at, r.system ?? null);
     },
     async advanceCursors(tops) {
       for (const t of tops) st.cursor.run(t.seq, t.conversationId, t.userId, t.seq);

@@ -18,6 +18,11 @@ export interface SendRequest {
   fileIds: readonly string[];
   /** The socket that sent it over the WebSocket (answered there): it gets no message.created. */
   origin?: string;
+  /**
+   * A note the server writes about a change to a group (a `SystemNote` as JSON text), in the name
+   * of whoever made the change: they may have just left, so it is stored without the member check.
+   */
+  system?: string;
 }
 
 export interface SendResult {
@@ -217,6 +222,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       created_at: now,
       edited_at: null,
       deleted_at: null,
+      system: r.system ?? null,
     };
     byKey.set(key, { row, created: true });
     fresh.push({ row, fileIds: r.fileIds, origin: r.origin });
@@ -238,7 +244,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       const id = f.row.conversation_id;
       let set = memberSets.get(id);
       if (!set) memberSets.set(id, (set = new Set(members.get(id))));
-      if (set.has(f.row.sender_id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      if (set.has(f.row.sender_id) || f.row.system) counts.set(id, (counts.get(id) ?? 0) + 1);
       else outsiders.add(f.row);
     }
     const last = counts.size > 0 ? await ops.bumpSeqs(counts, now) : new Map<string, number>();

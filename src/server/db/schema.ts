@@ -173,6 +173,11 @@ export interface MessagesTable {
    * every row read has it.
    */
   change_seq?: number;
+  /**
+   * A note the server wrote about a change to a group (`SystemNote` of the API, as JSON text);
+   * null (or absent, for an insert) for a message a person wrote.
+   */
+  system?: string | null;
 }
 
 // ---- external (cross-org messaging) ----

@@ -78,6 +78,19 @@ export const FileInfo = z.object({
 });
 export type FileInfo = z.infer<typeof FileInfo>;
 
+/**
+ * What a note the server writes into a group says happened (the message's body says it in words,
+ * for clients that show only text): people added or removed by `actorId`, `actorId` leaving, or a
+ * new title.
+ */
+export const SystemNote = z.object({
+  action: z.enum(['members_added', 'member_removed', 'member_left', 'renamed']),
+  actorId: z.string(),
+  userIds: z.array(z.string()).optional(),
+  title: z.string().optional(),
+});
+export type SystemNote = z.infer<typeof SystemNote>;
+
 export const Message = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -95,6 +108,8 @@ export const Message = z.object({
    * of a message, the one with the higher changeSeq is newer.
    */
   changeSeq: z.number(),
+  /** Present on a note the server wrote about a change to the group; it cannot be edited or deleted. */
+  system: SystemNote.optional(),
 });
 export type Message = z.infer<typeof Message>;
 

@@ -96,5 +96,9 @@ describe('conversation display', () => {
     expect(isMember({ ...g, participants: g.participants.filter((p) => p.userId !== ME) }, ME)).toBe(false);
     const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: 'b', body: 'hello all', files: [], createdAt: '2024-01-01T00:00:00.000Z', changeSeq: 0 };
     expect(lastMessagePreview({ ...g, lastMessage: m }, ME)).toBe('Bea: hello all');
+    // A note about the group says who did what by itself, whoever wrote it.
+    const note = { ...m, body: 'Bea added Cal', system: { action: 'members_added' as const, actorId: 'b', userIds: ['c'] } };
+    expect(lastMessagePreview({ ...g, lastMessage: note }, ME)).toBe('Bea added Cal');
+    expect(lastMessagePreview({ ...g, lastMessage: { ...note, senderId: ME, body: 'Me Myself left the group' } }, ME)).toBe('Me Myself left the group');
   });
 });

@@ -124,6 +124,8 @@ export function lastMessagePreview(conv: Conversation, meId: string): string {
   const m = conv.lastMessage;
   if (!m) return conv.state === 'pending' ? 'Invitation pending' : 'No messages yet';
   if (m.deletedAt) return 'Message deleted';
+  // A note about the group already says who did it ("Ann added Bob").
+  if (m.system) return m.body.replace(/\s+/g, ' ').slice(0, 140);
   const sender = conv.kind === 'group' && m.senderId !== meId ? conv.participants.find((p) => p.userId === m.senderId) : undefined;
   // In a group, whose message it is matters as much as what it says.
   const mine = m.senderId === meId ? 'You: ' : sender ? `${participantName(sender).split(/\s+/)[0]}: ` : '';

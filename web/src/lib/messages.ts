@@ -66,7 +66,8 @@ export function dropAcknowledged(pending: readonly PendingMessage[], messages: r
 
 /** Whether two messages belong in one visual group (same sender within five minutes). */
 export function sameGroup(a: Message | undefined, b: Message): boolean {
-  if (!a || a.senderId !== b.senderId) return false;
+  // A note about the group stands on its own: the message after it names its sender again.
+  if (!a || a.senderId !== b.senderId || a.system || b.system) return false;
   return Date.parse(b.createdAt) - Date.parse(a.createdAt) < 5 * 60_000;
 }
 

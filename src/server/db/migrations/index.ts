@@ -4,6 +4,7 @@ import * as m0002 from './0002_conversations.js';
 import * as m0006 from './0006_files.js';
 import * as m0007 from './0007_external.js';
 import * as m0008 from './0008_change_seq.js';
+import * as m0009 from './0009_system_notes.js';
 
 /**
  * Every migration in order. Names are frozen once released: a database records the names it
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0006_files': m0006,
   '0007_external': m0007,
   '0008_change_seq': m0008,
+  '0009_system_notes': m0009,
 };

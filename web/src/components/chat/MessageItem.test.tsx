@@ -50,4 +50,16 @@ describe('message rendering', () => {
     expect(theirs).not.toContain('Edit message');
     expect(theirs).toContain('Ann');
   });
+
+  it('shows a note about the group as a quiet line, without sender, bubble or actions, even to its author', () => {
+    const note = msg({ body: 'Ann added <b>Bob</b>', system: { action: 'members_added', actorId: 'u1', userIds: ['u2'] } });
+    const html = renderToString(<MessageItem message={note} mine senderName="Ann" showSender seen onEdit={noop} onDelete={() => undefined} />);
+    expect(html).toContain('data-testid="system-note"');
+    expect(html).toContain('Ann added &lt;b&gt;Bob&lt;/b&gt;');
+    expect(html).not.toContain('msg-bubble');
+    expect(html).not.toContain('Edit message');
+    expect(html).not.toContain('Delete message');
+    expect(html).not.toContain('Seen');
+    expect(html).not.toContain('msg-sender');
+  });
 });

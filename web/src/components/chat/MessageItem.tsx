@@ -51,11 +51,23 @@ interface Props {
   onDelete(): void;
 }
 
+/** A note the server wrote about a change to the group: a quiet line, no bubble, no actions. */
+function SystemNoteItem({ message: m }: { message: Message }) {
+  return (
+    <li className="msg system" data-seq={m.seq} data-testid="system-note">
+      <span className="system-text">{m.body}</span>
+      <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
+    </li>
+  );
+}
+
 export function MessageItem({ message: m, mine, senderName, showSender, seen, onEdit, onDelete }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(m.body);
   const [error, setError] = useState<string | null>(null);
   const deleted = !!m.deletedAt;
+
+  if (m.system) return <SystemNoteItem message={m} />;
 
   const save = async (e: FormEvent) => {
     e.preventDefault();

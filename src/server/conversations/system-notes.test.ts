@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { api } from '../../shared/api/index.js';
+import type { Message } from '../../shared/api/shapes.js';
+import { describeEachDb } from '../testing/each-db.js';
+import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
+import type { TestServer } from '../testing/server.js';
+import { describeNote } from './system-notes.js';
+import { cid, expectApiError, recordEvents } from './test-helpers.js';
+
+describe('describeNote', () => {
+  const names: Record<string, string> = { a: 'Ann', b: 'Bob', c: 'Cat', d: 'Dan', e: 'Eve' };
+  const nameOf = (id: string) => names[id] ?? 'Someone';
+  it('says who did what, in words', () => {
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b'] }, nameOf)).toBe('Ann added Bob');
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b', 'c'] }, nameOf)).toBe('Ann added Bob and Cat');
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b', 'c', 'd'] }, nameOf)).toBe('Ann added Bob, Cat and Dan');
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b', 'c', 'd', 'e'] }, nameOf)).toBe('Ann added Bob, Cat, Dan and 1 other');
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b', 'c', 'd', 'e', 'x'] }, nameOf)).toBe('Ann added Bob, Cat, Dan and 2 others');
+    expect(describeNote({ action: 'member_removed', actorId: 'a', userIds: ['b'] }, nameOf)).toBe('Ann removed Bob');
+    expect(describeNote({ action: 'member_left', actorId: 'b' }, nameOf)).toBe('Bob left the group');
+    expect(describeNote({ action: 'renamed', actorId: 'a', title: 'Launch' }, nameOf)).toBe('Ann renamed the group to “Launch”');
+  });
+});
+
+async function team(t: TestServer) {
+  const org = await makeOrg(t.ctx, { plan: 'paid' });
+  const ann = await makeUser(t, { org, displayName: 'Ann Lee' });
+  const bob = await makeUser(t, { org, displayName: 'Bob Ray' });
+  const cat = await makeUser(t, { org, displayName: 'Cat Poe' });
+  const dan = await makeUser(t, { org, displayName: 'Dan Oak' });
+  const group = await ann.api.call(api.conversations.create, { body: { title: 'Launch', memberIds: [bob.user.id] } });
+  return { ann, bob, cat, dan, group };
+}
+
+async function history(user: TestUser, id: string): Promise<Message[]> {
+  return (await user.api.call(api.messages.list, { params: { id }, query: {} })).items;
+}
+
+describeEachDb('group notes in the timeline', (t) => {
+  it('adding people writes a note every member sees, newcomers included, unread for all but its author', async () => {
+    const { ann, bob, cat, dan, group } = await team(t());
+    await bob.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'hi' } });
+    const rec = recordEvents(t());
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id, dan.user.id] } });
+    rec.stop();
+    const items = await history(cat, group.id);
+    expect(items.map((m) => m.seq)).toEqual([1, 2]);
+    const note = items[1]!;
+    expect(note).toMatchObject({ senderId: ann.user.id, body: 'Ann Lee added Cat Poe and Dan Oak', system: { action: 'members_added', actorId: ann.user.id, userIds: [cat.user.id, dan.user.id] } });
+    expect(items[0]!.system).toBeUndefined();
+    for (const u of [ann, bob, cat, dan]) {
+      expect(rec.to(u.user.id).some((e) => e.type === 'message.created' && e.message.id === note.id)).toBe(true);
+    }
+    // The newcomers start with the history read and the note unread; its author has read it.
+    const unread = async (u: typeof ann) => (await u.api.call(api.conversations.get, { params: { id: group.id } })).unreadCount;
+    expect([await unread(ann), await unread(bob), await unread(cat)]).toEqual([0, 1, 1]);
+    // Adding someone already in the group changes nothing and writes nothing.
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
+    expect((await history(ann, group.id)).length).toBe(2);
+  });
+
+  it('a removal is noted for those who stay, not for the person removed; leaving is noted too', async () => {
+    const { ann, bob, cat, group } = await team(t());
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
+    const rec = recordEvents(t());
+    await ann.api.call(api.conversations.removeMember, { params: { id: group.id, userId: bob.user.id } });
+    rec.stop();
+    const removed = (await history(ann, group.id)).at(-1)!;
+    expect(removed).toMatchObject({ body: 'Ann Lee removed Bob Ray', system: { action: 'member_removed', actorId: ann.user.id, userIds: [bob.user.id] } });
+    expect(rec.to(cat.user.id).some((e) => e.type === 'message.created' && e.message.id === removed.id)).toBe(true);
+    expect(rec.to(bob.user.id).some((e) => e.type === 'message.created')).toBe(false);
+
+    // Leaving: the note is in the leaver's name although they are no longer a member.
+    await cat.api.call(api.conversations.leave, { params: { id: group.id } });
+    const left = (await history(ann, group.id)).at(-1)!;
+    expect(left).toMatchObject({ senderId: cat.user.id, body: 'Cat Poe left the group', system: { action: 'member_left', actorId: cat.user.id } });
+    expect(left.seq).toBe(removed.seq + 1);
+    // And the person who left can no longer write anything there.
+    await expectApiError(cat.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'still?' } }), 404, 'not_found');
+  });
+
+  it('a new title is noted once, the same title not at all', async () => {
+    const { ann, bob, group } = await team(t());
+    await bob.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Launch day' } });
+    await bob.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Launch day' } });
+    const items = await history(ann, group.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ senderId: bob.user.id, body: 'Bob Ray renamed the group to “Launch day”', system: { action: 'renamed', actorId: bob.user.id, title: 'Launch day' } });
+    // The chat list shows the note as the last message.
+    const listed = (await ann.api.call(api.conversations.list)).items.find((c) => c.id === group.id);
+    expect(listed?.lastMessage?.id).toBe(items[0]!.id);
+  });
+
+  it('a note cannot be edited or deleted, even by its author, and nobody can write one through the API', async () => {
+    const { ann, cat, group } = await team(t());
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
+    const note = (await history(ann, group.id)).at(-1)!;
+    await expectApiError(ann.api.call(api.messages.edit, { params: { id: group.id, messageId: note.id }, body: { body: 'Ann added nobody' } }), 409, 'system_note');
+    await expectApiError(ann.api.call(api.messages.remove, { params: { id: group.id, messageId: note.id } }), 409, 'system_note');
+    expect((await history(ann, group.id)).at(-1)).toMatchObject({ id: note.id, body: note.body, deletedAt: null });
+
+    const res = await fetch(`${t().url}/api/v1/conversations/${group.id}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: cid(), body: 'forged', system: { action: 'member_left', actorId: cat.user.id } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+    // A clientId that looks like the server's is just a clientId.
+    const m = await ann.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: 'system-123', body: 'plain' } });
+    expect(m.system).toBeUndefined();
+  });
+});
