@@ -5,7 +5,8 @@
  *
  *   npm run bench                          messaging: 2,000 sockets, 1,000 direct chats
  *   npm run bench -- --rate 500 --duration 30 --connections 2000 --chats 1000
- *   npm run bench -- --peak                the most durable messages/s (closed loop)
+ *   npm run bench -- --peak                the most durable messages/s (closed loop, 256 in flight:
+ *                                          enough to keep a node busy; --concurrency N to change)
  *   --via ws                               send as message.send frames on the WebSocket, not POSTs
  *   --warmup 2                             seconds of the same load before measuring (0: none)
  *   npm run bench -- --postgres [url]      PostgreSQL instead of SQLite
@@ -44,7 +45,7 @@ export interface BenchArgs {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, warmup: 2, concurrency: 64, pin: true, via: 'http' };
+  const a: BenchArgs = { rate: 400, duration: 30, connections: 2000, chats: 1000, nodes: 1, history: false, historySize: 1_000_000, peak: false, warmup: 2, concurrency: 256, pin: true, via: 'http' };
   const num = (v: string | undefined, name: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
