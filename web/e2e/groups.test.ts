@@ -120,6 +120,8 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await orShot([[a, 'rename-note']], renamed.waitFor());
     await c.getByTestId('system-note').filter({ hasText: 'Bob Baker renamed the group to “Launch crew”' }).waitFor();
     await expect(renamed.getByRole('button').count()).resolves.toBe(0);
+    await bob.api.call(api.messages.send, { params: { id: groupId }, body: { clientId: `c-${uniq()}`, body: 'Renamed it' } });
+    await a.locator('[data-testid=message]', { hasText: 'Renamed it' }).waitFor();
     await b.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor();
     await shot(b, 'groups', '04-members-panel');
     // Escape closes the panel and gives focus back.
@@ -197,6 +199,8 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await b.locator('[data-testid=chat-item]', { hasText: 'Launch crew' }).waitFor({ state: 'detached' });
     await expect(a.getByTestId('member-count').textContent()).resolves.toBe('2 members');
     await a.getByTestId('system-note').filter({ hasText: 'Bob Baker left the group' }).waitFor();
+    // What Bob wrote keeps his name after he left.
+    await expect(a.locator('[data-testid=message]', { hasText: 'Renamed it' }).locator('.msg-sender').textContent()).resolves.toBe('Bob Baker');
     await shot(a, 'groups', '09-after-leave');
     await b.goto(`/chat/${groupId}`);
     await b.getByTestId('gone-chat').getByText('no longer one of its members').waitFor();

@@ -73,7 +73,8 @@ function pendingParticipant(emailNorm: string): Participant {
 }
 
 /**
- * A conversation as `viewer` sees it. `members` are the current members; `lastReadSeq` is the
+ * A conversation as `viewer` sees it. `members` are its members, current and former (a group
+ * lists the people who left as `formerParticipants`, so their messages keep a name); `lastReadSeq` is the
  * viewer's cursor (passed separately so a person who was just removed can still be told).
  * unreadCount is `lastSeq - lastReadSeq`: sending moves the sender's own cursor to their
  * message, so everything above the cursor was written by someone else.
@@ -85,10 +86,12 @@ export function presentConversation(
   lastMessage: Message | null,
   lastReadSeq: number,
 ): Conversation {
-  const participants = members.map((m) => presentParticipant(m, viewer.orgId));
+  const participants = members.filter((m) => !m.left_at).map((m) => presentParticipant(m, viewer.orgId));
   if (row.state === 'pending' && row.pending_email) participants.push(pendingParticipant(row.pending_email));
+  const former = row.kind === 'group' ? members.filter((m) => m.left_at).map((m) => presentParticipant(m, viewer.orgId)) : [];
   const readSeq = Math.min(lastReadSeq, row.last_seq);
   return {
+    ...(former.length > 0 ? { formerParticipants: former } : {}),
     id: row.id,
     kind: row.kind as 'direct' | 'group',
     title: row.title,
@@ -130,7 +133,7 @@ export async function presentForEveryone(
   const list = members.get(row.id) ?? [];
   const last = lastRows.get(row.id);
   const lastMessage = last ? (await presentMessages(db, [last]))[0]! : null;
-  const out = list.map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq) }));
+  const out = list.filter((m) => !m.left_at).map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq) }));
   for (const e of extra) out.push({ userId: e.userId, conversation: presentConversation(row, { userId: e.userId, orgId: e.orgId }, list, lastMessage, e.lastReadSeq) });
   return out;
 }

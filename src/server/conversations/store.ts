@@ -8,11 +8,12 @@ export type ConversationRow = ConversationsTable;
 export type MessageRow = MessagesTable;
 export type MemberRow = ConversationMembersTable;
 
-/** A current member with what a participant shape needs. */
+/** A member (current, or former when `left_at` is set) with what a participant shape needs. */
 export interface MemberInfo {
   conversation_id: string;
   user_id: string;
   last_read_seq: number;
+  left_at: string | null;
   email: string;
   display_name: string;
   org_id: string;
@@ -53,7 +54,10 @@ export async function insertConversation(db: Executor, row: ConversationRow, mem
   }
 }
 
-/** Current members of many conversations, with their user and org, in one query per chunk. */
+/**
+ * Members of many conversations, current and former (people who left or were removed, with
+ * `left_at`), with their user and org, in one query per chunk.
+ */
 export async function loadMembers(db: Executor, conversationIds: readonly string[]): Promise<Map<string, MemberInfo[]>> {
   const out = new Map<string, MemberInfo[]>();
   for (const id of conversationIds) out.set(id, []);
@@ -62,9 +66,8 @@ export async function loadMembers(db: Executor, conversationIds: readonly string
       .selectFrom('conversation_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .innerJoin('orgs as o', 'o.id', 'u.org_id')
-      .select(['m.conversation_id', 'm.user_id', 'm.last_read_seq', 'u.email', 'u.display_name', 'u.org_id', 'o.name as org_name', 'u.status'])
+      .select(['m.conversation_id', 'm.user_id', 'm.last_read_seq', 'm.left_at', 'u.email', 'u.display_name', 'u.org_id', 'o.name as org_name', 'u.status'])
       .where('m.conversation_id', 'in', part)
-      .where('m.left_at', 'is', null)
       .orderBy('m.conversation_id')
       .orderBy('m.joined_at')
       .orderBy('m.user_id')

@@ -77,6 +77,23 @@ describeEachDb('group notes in the timeline', (t) => {
     expect(left.seq).toBe(removed.seq + 1);
     // And the person who left can no longer write anything there.
     await expectApiError(cat.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'still?' } }), 404, 'not_found');
+
+    // Those who are gone stay known by name (their messages and notes keep an author), apart.
+    const seen = await ann.api.call(api.conversations.get, { params: { id: group.id } });
+    expect(seen.participants.map((p) => p.userId)).toEqual([ann.user.id]);
+    expect(seen.formerParticipants?.map((p) => [p.userId, p.displayName]).sort()).toEqual(
+      [
+        [bob.user.id, 'Bob Ray'],
+        [cat.user.id, 'Cat Poe'],
+      ].sort(),
+    );
+    const listed = (await ann.api.call(api.conversations.list)).items.find((c) => c.id === group.id);
+    expect(listed?.formerParticipants).toHaveLength(2);
+    // Back in the group: a participant again, no longer a former one.
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [bob.user.id] } });
+    const again = await bob.api.call(api.conversations.get, { params: { id: group.id } });
+    expect(again.participants.map((p) => p.userId).sort()).toEqual([ann.user.id, bob.user.id].sort());
+    expect(again.formerParticipants?.map((p) => p.userId)).toEqual([cat.user.id]);
   });
 
   it('a new title is noted once, the same title not at all', async () => {

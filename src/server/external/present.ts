@@ -31,11 +31,14 @@ export async function applyConversationRules(
   facts = new Facts(ctx.db),
   preloaded?: { viewer: PersonRow | undefined; other: PersonRow | null },
 ): Promise<Conversation> {
-  const participants = conversation.participants.map((p) => {
+  const labelled = (p: Participant) => {
     const label = participantLabel(p);
     return label ? { ...p, label } : p;
-  });
-  if (conversation.kind !== 'direct') return { ...conversation, participants };
+  };
+  const participants = conversation.participants.map(labelled);
+  if (conversation.kind !== 'direct') {
+    return { ...conversation, participants, ...(conversation.formerParticipants ? { formerParticipants: conversation.formerParticipants.map(labelled) } : {}) };
+  }
   const viewer = preloaded ? preloaded.viewer : await loadViewer(facts, viewerId);
   if (!viewer) return { ...conversation, participants };
   const pendingEmail = conversation.participants.find((p) => p.pending)?.email ?? null;

@@ -126,6 +126,8 @@ export const Conversation = z.object({
   reason: PolicyReason.optional(),
   reasonMessage: z.string().optional(),
   participants: z.array(Participant),
+  /** A group's people who left or were removed (so their messages keep a name); absent when none. */
+  formerParticipants: z.array(Participant).optional(),
   lastMessage: Message.nullable().optional(),
   unreadCount: z.number(),
   lastSeq: z.number(),

@@ -31,7 +31,8 @@ export function MessageList({ conv, onEdit, onDelete, onRetry, onVisibleSeq }: P
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const [toDelete, setToDelete] = useState<Message | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const names = new Map(conv.participants.filter((p) => p.userId).map((p) => [p.userId!, participantName(p)]));
+  // People who left a group keep their name on what they wrote.
+  const names = new Map([...(conv.formerParticipants ?? []), ...conv.participants].filter((p) => p.userId).map((p) => [p.userId!, participantName(p)]));
   const seenSeq = store.seenByOthers(conv.id);
   const myLast = [...t.messages].reverse().find((m) => m.senderId === me.user.id && !m.deletedAt);
 
