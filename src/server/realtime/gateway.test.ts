@@ -6,7 +6,9 @@ import type { ServerEvent } from '../../shared/events.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
 import { startTestServer } from '../testing/server.js';
-import { directPair } from '../conversations/test-helpers.js';
+import { directPair, expectApiError } from '../conversations/test-helpers.js';
+import { nowIso } from '../db/util.js';
+import { testDatabases } from '../testing/databases.js';
 import { gatewayOf } from './routes.js';
 import { handshakeStatus, sleep, TestSocket } from './test-socket.js';
 
@@ -248,4 +250,39 @@ describe('realtime gateway shutdown', () => {
     for (const s of sockets) expect((await s.closed).code).toBe(1001);
     expect(Date.now() - started).toBeLessThan(5000);
   });
+});
+
+describe('realtime gateway and sessions revoked elsewhere', () => {
+  for (const kind of testDatabases()) {
+    it(`closes the sockets of a session revoked by another process, with no event, and its token stops at once [${kind}]`, async () => {
+      const saved = process.env.PARLEY_WS_REVOCATION_POLL_MS;
+      process.env.PARLEY_WS_REVOCATION_POLL_MS = '100';
+      const t = await startTestServer(kind);
+      try {
+        expect(gatewayOf(t.ctx).options.revocationPollMs).toBe(100);
+        // The heartbeat round (30 s here) is not what closes it.
+        expect(gatewayOf(t.ctx).options.heartbeatMs).toBeGreaterThanOrEqual(30_000);
+        const u = await makeUser(t);
+        const other = await makeUser(t);
+        const s = await TestSocket.open(t.url, { token: u.token });
+        const keep = await TestSocket.open(t.url, { token: other.token });
+        // Signed in and cached on this node.
+        await u.api.call(api.auth.me);
+        // An operator's command on the same database (no Redis, so no event) revokes it.
+        await t.ctx.db.updateTable('sessions').set({ revoked_at: nowIso() }).where('user_id', '=', u.user.id).execute();
+        expect((await s.closed).code).toBe(4001);
+        await expectApiError(u.api.call(api.auth.me), 401, 'unauthenticated');
+        expect(keep.ws.readyState).toBe(WebSocket.OPEN);
+        // A revocation long past is not acted on again, nor is anything else closed.
+        await gatewayOf(t.ctx).revocations.check();
+        await sleep(300);
+        expect(keep.ws.readyState).toBe(WebSocket.OPEN);
+        keep.close();
+      } finally {
+        if (saved === undefined) delete process.env.PARLEY_WS_REVOCATION_POLL_MS;
+        else process.env.PARLEY_WS_REVOCATION_POLL_MS = saved;
+        await t.close();
+      }
+    });
+  }
 });

@@ -4,17 +4,9 @@ import { TYPING_EXPIRES_MS, WS_CLOSE, type ServerEvent } from '../../shared/even
 import { findSession, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
+import { defaultGatewayOptions, type GatewayOptions } from './options.js';
+import { RevocationWatch } from './revocations.js';
 import { liveSessionIds, typingTarget } from './store.js';
-
-export interface GatewayOptions {
-  /** Interval of the ping / liveness / session re-check round. */
-  heartbeatMs: number;
-}
-
-export function defaultGatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
-  const hb = Number(env.PARLEY_WS_HEARTBEAT_MS);
-  return { heartbeatMs: Number.isFinite(hb) && hb >= 50 ? hb : 30_000 };
-}
 
 // Flood control: a token bucket per connection. Bursts up to BURST frames pass; past that,
 // frames are dropped, and a connection that keeps flooding (RATE frames dropped without a
@@ -102,6 +94,8 @@ export class Gateway {
   private readonly byUser = new Map<string, Set<Conn>>();
   private readonly all = new Set<Conn>();
   private timer: NodeJS.Timeout | null = null;
+  /** Sessions revoked where the bus did not carry it (see revocations.ts). */
+  readonly revocations: RevocationWatch;
   private unsubscribe: (() => void) | null = null;
   private roundRunning: Promise<void> | null = null;
   /**
@@ -116,7 +110,9 @@ export class Gateway {
   constructor(
     private readonly ctx: AppContext,
     readonly options: GatewayOptions = defaultGatewayOptions(),
-  ) {}
+  ) {
+    this.revocations = new RevocationWatch(ctx, options.revocationPollMs, (ids) => this.closeSessions(ids));
+  }
 
   start(): void {
     this.unsubscribe = this.ctx.events.subscribe((userIds, event, json, options) => {
@@ -128,11 +124,13 @@ export class Gateway {
     });
     this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     this.timer.unref();
+    this.revocations.start();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.revocations.stop();
     this.unsubscribe?.();
     this.unsubscribe = null;
     for (const c of this.all) c.ws.terminate();
@@ -242,6 +240,15 @@ export class Gateway {
     // A slow database must not stack rounds on top of each other.
     this.roundRunning ??= this.runRound().finally(() => (this.roundRunning = null));
     return this.roundRunning;
+  }
+
+  /** Closes (4001) the sockets of these sessions, at once. */
+  private closeSessions(sessionIds: ReadonlySet<string>): void {
+    for (const c of this.all) {
+      if (!sessionIds.has(c.sessionId)) continue;
+      this.detach(c);
+      c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+    }
   }
 
   private async runRound(): Promise<void> {

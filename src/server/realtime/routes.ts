@@ -7,7 +7,8 @@ import { AppError, forbidden, unauthenticated } from '../http/errors.js';
 import { sameOrigin } from '../http/origin.js';
 import { requestToken, type Router } from '../http/router.js';
 import { handleSendFrame } from '../conversations/frames.js';
-import { Gateway, defaultGatewayOptions } from './gateway.js';
+import { Gateway } from './gateway.js';
+import { defaultGatewayOptions } from './options.js';
 
 export const EVENTS_PATH = '/api/v1/events';
 

@@ -7,6 +7,22 @@ import { nowIso } from '../db/util.js';
 const CHUNK = 500;
 
 /**
+ * Sessions revoked after `sinceIso` (logout, password reset, deactivation, deletion: by any node
+ * or an operator's command), newest last, at most `limit`.
+ */
+export async function sessionsRevokedSince(db: Executor, sinceIso: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select('id')
+    .where('revoked_at', 'is not', null)
+    .where('revoked_at', '>', sinceIso)
+    .orderBy('revoked_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
  * Of `sessionIds`, the ones that still authenticate: not revoked, not expired, and the user is
  * active. One query per 500 sessions, so a heartbeat round over 15,000 sockets stays cheap.
  */

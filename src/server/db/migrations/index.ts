@@ -5,6 +5,7 @@ import * as m0006 from './0006_files.js';
 import * as m0007 from './0007_external.js';
 import * as m0008 from './0008_change_seq.js';
 import * as m0009 from './0009_system_notes.js';
+import * as m0010 from './0010_sessions_revoked.js';
 
 /**
  * Every migration in order. Names are frozen once released: a database records the names it
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0007_external': m0007,
   '0008_change_seq': m0008,
   '0009_system_notes': m0009,
+  '0010_sessions_revoked': m0010,
 };
