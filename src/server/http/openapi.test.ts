@@ -183,6 +183,19 @@ describeEachDb('OpenAPI document', (t) => {
     expect(problems).toEqual([]);
   });
 
+  it('lets answers gain fields (no closed response object) while request bodies stay closed', async () => {
+    const doc = await load();
+    const closed = (v: unknown): boolean => (JSON.stringify(v) ?? '').includes('"additionalProperties":false');
+    const send = doc.paths['/api/v1/conversations/{id}/messages']!.post!;
+    const answer = ((send.responses as Record<string, Json>)['201']!.content as Json)['application/json'] as Json;
+    // The message shape is an object with its fields described, and open to more of them.
+    expect(JSON.stringify(answer.schema)).toContain('"clientId"');
+    const openAnswers = Object.values(doc.paths).flatMap((item) => Object.values(item).flatMap((op) => Object.values((op.responses ?? {}) as Record<string, Json>)));
+    expect(openAnswers.filter((r) => closed(r.content))).toEqual([]);
+    // A body with an unknown field is refused, and the document says so.
+    expect(closed(send.requestBody)).toBe(true);
+  });
+
   it('CONTRACT: documents every method and path of the design table', async () => {
     const doc = await load();
     const documented = new Map<string, Json>();

@@ -9,6 +9,22 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   }
 }
 
+/**
+ * Answers may gain fields over time (design.md: "more fields are welcome"), so a response schema
+ * never says `additionalProperties: false`: a client generated from the document must accept
+ * them. Request bodies keep it: the server refuses fields it does not know.
+ */
+function openObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openObjects);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'additionalProperties' && v === false) continue;
+    out[k] = openObjects(v);
+  }
+  return out;
+}
+
 /** Operations of one path, keyed by lower-case method, as they appear in the document. */
 export type PathItem = Record<string, Record<string, unknown>>;
 
@@ -38,7 +54,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string, extra
       tags: [r.tag],
       parameters,
       responses: {
-        [String(r.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: toSchema(r.response, 'output') } } },
+        [String(r.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: openObjects(toSchema(r.response, 'output')) } } },
         default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
