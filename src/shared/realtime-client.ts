@@ -1,8 +1,11 @@
 import * as conversationsApi from './api/conversations.js';
 import * as messagesApi from './api/messages.js';
 import type { Message } from './api/shapes.js';
-import type { ParleyClient } from './client.js';
+import { ApiError, type ParleyClient } from './client.js';
 import { WS_CLOSE, type ClientEvent, type ServerEvent } from './events.js';
+import { PendingSends, type SentAnswer } from './socket-sends.js';
+
+export { SocketSendError, type SentAnswer } from './socket-sends.js';
 
 /**
  * The part of a WebSocket this client uses: the browser's global `WebSocket` and Node's `ws`
@@ -64,6 +67,8 @@ interface ConvState {
 
 const OPEN = 1;
 const PAGE = 100;
+/** A send on the socket not answered by then is sent again over HTTP (same clientId). */
+const SEND_TIMEOUT_MS = 10_000;
 
 /**
  * A typed, reconnecting client of `/api/v1/events`. `message.created` events are delivered in
@@ -80,6 +85,7 @@ export class RealtimeClient {
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private typingSentAt = new Map<string, number>();
+  private readonly sends = new PendingSends(SEND_TIMEOUT_MS);
   connectionId: string | null = null;
 
   constructor(private readonly opts: RealtimeOptions) {}
@@ -105,6 +111,7 @@ export class RealtimeClient {
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState <= OPEN) ws.close(1000, 'bye');
+    this.sends.failAll('the connection was closed');
     this.opts.onStatus?.('closed');
   }
 
@@ -117,6 +124,21 @@ export class RealtimeClient {
     if (!this.ws || this.ws.readyState !== OPEN) return false;
     this.ws.send(JSON.stringify(event));
     return true;
+  }
+
+  /**
+   * Sends a message on the open socket (`message.send`): the same send as the HTTP endpoint
+   * without a request per message. Resolves with the server's answer; rejects with its ApiError
+   * when refused, or with a SocketSendError when the socket could not carry it (send it again
+   * over HTTP then). Null when the socket is not open, or this clientId is already on its way:
+   * use HTTP. The sent message is also delivered to `onEvent` as `message.created`, in seq order
+   * like any other (the server sends this socket no `message.created` of its own for it).
+   */
+  sendMessage(conversationId: string, input: { clientId: string; body: string; fileIds?: string[] }): Promise<SentAnswer> | null {
+    if (!this.isOpen || this.sends.has(conversationId, input.clientId)) return null;
+    const frame: ClientEvent = { type: 'message.send', conversationId, clientId: input.clientId, body: input.body };
+    if (input.fileIds?.length) frame.fileIds = input.fileIds;
+    return this.sends.start(conversationId, input.clientId, () => this.send(frame));
   }
 
   /** Tells the others you are typing; at most once per 2 s per conversation (the server's pace). */
@@ -187,6 +209,8 @@ export class RealtimeClient {
       if (this.ws !== ws) return;
       this.ws = null;
       this.connectionId = null;
+      // Whatever the closed socket carried is unknown: its senders go over HTTP (same clientId).
+      this.sends.failAll('the connection was lost');
       if (this.stopped) return;
       if (ev.code === WS_CLOSE.sessionEnded) {
         // Signed out elsewhere: reconnecting with the same token cannot work.
@@ -234,6 +258,14 @@ export class RealtimeClient {
       return;
     }
     if (event.type === 'message.created') return this.onMessageCreated(event);
+    if (event.type === 'message.sent') {
+      this.sends.resolve(event.conversationId, event.clientId, { created: event.created, message: event.message });
+      // This socket gets no message.created for its own send: the answer stands in for it.
+      return this.onMessageCreated({ type: 'message.created', conversationId: event.conversationId, message: event.message });
+    }
+    if (event.type === 'message.failed') {
+      return this.sends.reject(event.conversationId, event.clientId, new ApiError(event.status, { error: event.error }));
+    }
     if (event.type === 'message.updated' || event.type === 'message.deleted') return this.onMessageChanged(event);
     this.opts.onEvent(event);
   }

@@ -39,6 +39,12 @@ run('web: two organizations chat in the browser', () => {
     await a.getByRole('heading', { name: 'Bob Baker' }).waitFor();
     await a.locator('.chat-head .badge-external', { hasText: 'External · Globex' }).waitFor();
 
+    // With the WebSocket open, messages go out on it: no HTTP request per message.
+    await a.locator('.conn').waitFor({ state: 'detached' });
+    const posts: string[] = [];
+    a.on('request', (r) => {
+      if (r.method() === 'POST' && /^\/api\/v1\/conversations\/[^/]+\/messages$/.test(new URL(r.url()).pathname)) posts.push(r.url());
+    });
     const composerA = a.getByRole('textbox', { name: 'Message' });
     await composerA.fill('Hello Bob, see https://example.com/spec. <b>not bold</b>');
     await composerA.press('Enter');
@@ -91,6 +97,7 @@ run('web: two organizations chat in the browser', () => {
     await composerA.fill('Are you there?');
     await composerA.press('Enter');
     await a.locator('[data-testid=message]', { hasText: 'Are you there?' }).locator('.seen').waitFor();
+    expect(posts).toEqual([]);
   });
 
   it('shares an image and a file across organizations, with upload progress, previews and downloads', async () => {

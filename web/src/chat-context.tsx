@@ -1,11 +1,17 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { ChatStore } from './lib/chat-store.js';
+import type { Message } from '../../src/shared/api/shapes.js';
 import type { RealtimeStatus } from '../../src/shared/realtime-client.js';
 
 export interface Chats {
   store: ChatStore;
   /** Tells the others I am typing (the realtime client sends at most one every 2 s). */
   sendTyping(conversationId: string): void;
+  /**
+   * Sends a message: on the open WebSocket when there is one, over HTTP otherwise, and over HTTP
+   * again (same clientId, so never twice) when the socket drops before answering.
+   */
+  sendMessage(conversationId: string, input: { clientId: string; body: string; fileIds?: string[] }): Promise<Message>;
   status: RealtimeStatus;
   /** Opens (or starts) the direct chat with an email and shows it. */
   openByEmail(email: string, invite?: boolean): Promise<void>;

@@ -178,6 +178,53 @@ describeEachDb('realtime client', (t) => {
     w.client.close();
   });
 
+  it('sends on the socket: answered there, delivered once and in order to the sender and to the other member', async () => {
+    const { a, b, conversationId, send } = await pair();
+    const wa = watch(a);
+    const wb = watch(b);
+    await until(() => wa.client.isOpen && wb.client.isOpen, 'connections');
+    await send('first, over HTTP', b);
+    await until(() => wa.seqs(conversationId).length === 1, 'first message');
+    const clientId = randomUUID();
+    const sent = await wa.client.sendMessage(conversationId, { clientId, body: 'second, on the socket' });
+    expect(sent).toMatchObject({ created: true, message: { seq: 2, clientId, body: 'second, on the socket', senderId: a.user.id } });
+    // The answer stands in for the message.created this socket does not get: no gap, no fetch.
+    expect(wa.seqs(conversationId)).toEqual([1, 2]);
+    await until(() => wb.seqs(conversationId).length === 2 && wa.seqs(conversationId).length === 2, 'both messages on both sides');
+    // The same clientId again answers the first message, and delivers nothing twice.
+    const again = await wa.client.sendMessage(conversationId, { clientId, body: 'second, on the socket' });
+    expect(again).toMatchObject({ created: false, message: { id: sent!.message.id } });
+    await send('third', b);
+    await until(() => wa.seqs(conversationId).length === 3, 'third message');
+    await sleep(100);
+    expect(wa.seqs(conversationId)).toEqual([1, 2, 3]);
+    expect(wb.seqs(conversationId)).toEqual([1, 2, 3]);
+    wa.client.close();
+    wb.client.close();
+  });
+
+  it('a refused send rejects with the same error as over HTTP; a closed socket gives null or fails over without a duplicate', async () => {
+    const { a, conversationId } = await pair();
+    const stranger = await makeUser(t());
+    const w = watch(a);
+    const ws = watch(stranger);
+    await until(() => w.client.isOpen && ws.client.isOpen, 'connections');
+    const big = w.client.sendMessage(conversationId, { clientId: randomUUID(), body: 'x'.repeat(20_000) });
+    await expect(big).rejects.toMatchObject({ name: 'ApiError', status: 413, code: 'message_too_large' });
+    await expect(ws.client.sendMessage(conversationId, { clientId: randomUUID(), body: 'let me in' })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    ws.client.close();
+
+    // Cut off before the answer: the sender is told to send again over HTTP, which stores it once.
+    const clientId = randomUUID();
+    const cut = w.client.sendMessage(conversationId, { clientId, body: 'carried or not?' });
+    w.client.close();
+    await expect(cut).rejects.toMatchObject({ name: 'SocketSendError' });
+    expect(w.client.sendMessage(conversationId, { clientId: randomUUID(), body: 'closed' })).toBeNull();
+    const viaHttp = await a.api.call(api.messages.send, { params: { id: conversationId }, body: { clientId, body: 'carried or not?' } });
+    const history = await a.api.call(api.messages.list, { params: { id: conversationId }, query: {} });
+    expect(history.items.filter((m) => m.clientId === clientId).map((m) => m.id)).toEqual([viaHttp.id]);
+  });
+
   it('stops for good when the session ends (4001) and does not reconnect', async () => {
     const { b } = await pair();
     const w = watch(b);

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { RealtimeClient, type RealtimeStatus, type WebSocketConstructor } from '../../../src/shared/realtime-client.js';
+import type { Message } from '../../../src/shared/api/shapes.js';
+import { RealtimeClient, SocketSendError, type RealtimeStatus, type WebSocketConstructor } from '../../../src/shared/realtime-client.js';
 import { ChatsContext, type Chats } from '../chat-context.js';
 import { chatApi, startDirect } from '../lib/chat-api.js';
-import { client } from '../lib/client.js';
+import { api, client } from '../lib/client.js';
 import { ChatStore } from '../lib/chat-store.js';
 import { totalUnread } from '../lib/conversations.js';
 import { chatIdOf, chatPath, navigate, onLinkClick, type Loc } from '../lib/router.js';
@@ -60,6 +61,20 @@ export function Shell({ loc }: { loc: Loc }) {
     });
   }, [store, refresh]);
   const sendTyping = useCallback((conversationId: string) => void rt.typing(conversationId), [rt]);
+  const sendMessage = useCallback(
+    async (conversationId: string, input: { clientId: string; body: string; fileIds?: string[] }): Promise<Message> => {
+      const onSocket = rt.sendMessage(conversationId, input);
+      if (onSocket) {
+        try {
+          return (await onSocket).message;
+        } catch (err) {
+          if (!(err instanceof SocketSendError)) throw err;
+        }
+      }
+      return client.call(api.messages.send, { params: { id: conversationId }, body: input });
+    },
+    [rt],
+  );
 
   useEffect(() => {
     rt.connect();
@@ -80,7 +95,10 @@ export function Shell({ loc }: { loc: Loc }) {
   );
   const openNewChat = useCallback((prefill = '') => setNewChat({ open: true, prefill }), []);
   const openNewGroup = useCallback(() => setNewGroup(true), []);
-  const chats = useMemo<Chats>(() => ({ store, sendTyping, status, openByEmail, openNewChat, openNewGroup }), [store, sendTyping, status, openByEmail, openNewChat, openNewGroup]);
+  const chats = useMemo<Chats>(
+    () => ({ store, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup }),
+    [store, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup],
+  );
 
   const [unread, setUnread] = useState(0);
   useEffect(() => store.subscribe(() => setUnread(totalUnread(store.conversations.values()))), [store]);

@@ -20,7 +20,7 @@ import { Icon } from '../Icon.js';
 
 export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
-  const { store, sendTyping } = useChats();
+  const { store, sendTyping, sendMessage } = useChats();
   const [error, setError] = useState<string | null>(null);
   const [panel, setPanel] = useState<'members' | 'files' | null>(null);
   const [missing, setMissing] = useState(false);
@@ -81,8 +81,7 @@ export function ChatView({ id }: { id: string }) {
   const composerBlock = block ? block.message || reasonText(block.reason, null) : null;
 
   const deliver = (p: PendingMessage, files: FileInfo[]) => {
-    client
-      .call(api.messages.send, { params: { id }, body: { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) } })
+    sendMessage(id, { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) })
       .then(
         (res) => {
           sentFiles.current.delete(p.clientId);
