@@ -84,7 +84,13 @@ function isUnsettled(userId: string, now: number): boolean {
 
 /** Drops a session from this node's cache (logout, revocation). */
 export function forgetSession(sessionId: string): void {
-  for (const [k, v] of cache) if (v.auth.sessionId === sessionId) cache.delete(k);
+  forgetSessions(new Set([sessionId]));
+}
+
+/** Drops many sessions from this node's cache in one pass over it. */
+export function forgetSessions(sessionIds: ReadonlySet<string>): void {
+  if (sessionIds.size === 0) return;
+  for (const [k, v] of cache) if (sessionIds.has(v.auth.sessionId)) cache.delete(k);
 }
 
 /**
