@@ -29,7 +29,8 @@ export function conversationLine(c: Conversation, meId: string): string {
 export class People {
   private names = new Map<string, string>();
   learn(c: Conversation): void {
-    for (const p of c.participants) if (p.userId) this.names.set(p.userId, p.displayName);
+    // People who left a group keep their name on what they wrote.
+    for (const p of [...(c.formerParticipants ?? []), ...c.participants]) if (p.userId) this.names.set(p.userId, p.displayName);
   }
   name(userId: string): string {
     return this.names.get(userId) ?? userId;
@@ -52,6 +53,8 @@ export function eventLine(e: ServerEvent, people: People): string | null {
     case 'pong':
       return null;
     case 'message.created':
+      // A note about the group says who did what itself ("Ann added Bob").
+      if (e.message.system) return `${time(e.message.createdAt)} ${e.conversationId} #${e.message.seq} · ${oneLine(e.message.body)}`;
       return `${time(e.message.createdAt)} ${e.conversationId} #${e.message.seq} ${people.name(e.message.senderId)}: ${messageText(e.message)}`;
     case 'message.updated':
       return `${time(e.message.editedAt ?? e.message.createdAt)} ${e.conversationId} #${e.message.seq} edited by ${people.name(e.message.senderId)}: ${messageText(e.message)}`;

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation, Message, Participant } from '../../shared/api/shapes.js';
+import { eventLine, People } from './format.js';
+
+function person(userId: string, displayName: string): Participant {
+  return { userId, email: `${userId}@example.com`, displayName, orgId: 'o', orgName: 'Org', external: false, deleted: false, pending: false, status: 'active' };
+}
+
+function message(over: Partial<Message>): Message {
+  return { id: 'm', conversationId: 'c1', seq: 4, clientId: 'x', senderId: 'ann', body: 'hello', files: [], createdAt: '2024-01-01T10:00:00.000Z', changeSeq: 0, ...over };
+}
+
+describe('parley watch lines', () => {
+  const people = new People();
+  people.learn({ participants: [person('ann', 'Ann Lee')], formerParticipants: [person('bob', 'Bob Ray')] } as unknown as Conversation);
+
+  it('names the sender of a message, people who left the group included', () => {
+    expect(eventLine({ type: 'message.created', conversationId: 'c1', message: message({}) }, people)).toBe('10:00:00 c1 #4 Ann Lee: hello');
+    expect(eventLine({ type: 'message.created', conversationId: 'c1', message: message({ senderId: 'bob', body: 'bye' }) }, people)).toBe('10:00:00 c1 #4 Bob Ray: bye');
+  });
+
+  it('shows a note about the group as what it says, without a sender prefix', () => {
+    const note = message({ body: 'Ann Lee added Cat Poe', system: { action: 'members_added', actorId: 'ann', userIds: ['cat'] } });
+    expect(eventLine({ type: 'message.created', conversationId: 'c1', message: note }, people)).toBe('10:00:00 c1 #4 · Ann Lee added Cat Poe');
+  });
+});
