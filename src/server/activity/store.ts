@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../context.js';
+import { memberConversationsQuery } from '../conversations/store.js';
 
 /**
  * The activity feed's sources, each read newest first from a keyset position. Entries of all
@@ -16,14 +17,7 @@ export interface FeedPosition {
 export const RANK = { chat: 2, invitation: 1, request: 0 } as const;
 
 export async function chatRows(db: Executor, userId: string, pos: FeedPosition | null, limit: number) {
-  let q = db
-    .selectFrom('conversation_members as m')
-    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-    .selectAll('c')
-    .select('m.last_read_seq')
-    .where('m.user_id', '=', userId)
-    .where('m.left_at', 'is', null)
-    .where('c.kind', '=', 'direct');
+  let q = memberConversationsQuery(db, userId).where('c.kind', '=', 'direct');
   if (pos) {
     const r = RANK.chat;
     q = q.where((eb) =>

@@ -124,6 +124,20 @@ export interface ListCursor {
   id: string;
 }
 
+/**
+ * The chats a user is a current member of, each with the user's read cursor: the base of the chat
+ * list here and of the activity feed's chats (which narrows and pages it its own way).
+ */
+export function memberConversationsQuery(db: Executor, userId: string) {
+  return db
+    .selectFrom('conversation_members as m')
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .selectAll('c')
+    .select('m.last_read_seq')
+    .where('m.user_id', '=', userId)
+    .where('m.left_at', 'is', null);
+}
+
 /** A page of a user's chats, most recent activity first, from a keyset cursor. */
 export async function listMemberConversations(
   db: Executor,
@@ -131,13 +145,7 @@ export async function listMemberConversations(
   cursor: ListCursor | null,
   limit: number,
 ): Promise<(ConversationRow & { last_read_seq: number })[]> {
-  let q = db
-    .selectFrom('conversation_members as m')
-    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-    .selectAll('c')
-    .select('m.last_read_seq')
-    .where('m.user_id', '=', userId)
-    .where('m.left_at', 'is', null);
+  let q = memberConversationsQuery(db, userId);
   if (cursor) {
     q = q.where((eb) => eb.or([eb('c.last_activity_at', '<', cursor.at), eb.and([eb('c.last_activity_at', '=', cursor.at), eb('c.id', '<', cursor.id)])]));
   }
