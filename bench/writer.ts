@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { directKey, insertConversation } from '../src/server/conversations/store.js';
+import { directKey, insertConversation, newConversationRow } from '../src/server/conversations/store.js';
 import { messageWriter } from '../src/server/conversations/writer.js';
-import { newId, nowIso } from '../src/server/db/util.js';
 import { openDataContext } from '../src/server/realtime/child-server.js';
 import { createTestDatabase, type TestDatabase } from '../src/server/testing/databases.js';
 import { seedUsers } from './lib/setup.js';
@@ -32,9 +31,8 @@ async function main(): Promise<void> {
     await ctx.db.transaction().execute(async (trx) => {
       for (let i = 0; i < CHATS; i++) {
         const [a, b] = [users[2 * i]!.id, users[2 * i + 1]!.id];
-        const now = nowIso();
-        const id = newId();
-        const row = { id, kind: 'direct', org_id: null, title: null, state: 'live', direct_key: directKey(a, b), pending_email: null, created_by: a, created_at: now, last_seq: 0, last_activity_at: now };
+        const row = newConversationRow({ kind: 'direct', state: 'live', direct_key: directKey(a, b), created_by: a });
+        const id = row.id;
         await insertConversation(trx, row, [
           { userId: a, lastReadSeq: 0 },
           { userId: b, lastReadSeq: 0 },

@@ -2,11 +2,11 @@ import type { Conversation } from '../../shared/api/shapes.js';
 import { CONVERSATION_LIMITS } from '../../shared/api/conversations.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { AppContext, Executor } from '../context.js';
-import { newId, nowIso } from '../db/util.js';
+import { nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
 import { doWriteSystemNote } from './system-notes.js';
-import { currentMemberIds, getMemberRow, insertConversation, lockConversation, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
+import { currentMemberIds, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
 
@@ -44,20 +44,7 @@ export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input
     throw badRequest(`A group chat starts with at most ${CONVERSATION_LIMITS.groupMembersMax} members, you included`);
   }
   await checkColleagues(ctx.db, creator.org_id, ids);
-  const now = nowIso();
-  const row: ConversationRow = {
-    id: newId(),
-    kind: 'group',
-    org_id: creator.org_id,
-    title: input.title,
-    state: 'live',
-    direct_key: null,
-    pending_email: null,
-    created_by: creator.id,
-    created_at: now,
-    last_seq: 0,
-    last_activity_at: now,
-  };
+  const row = newConversationRow({ kind: 'group', org_id: creator.org_id, title: input.title, state: 'live', created_by: creator.id });
   await ctx.db.transaction().execute((trx) =>
     insertConversation(
       trx,

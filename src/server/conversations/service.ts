@@ -2,7 +2,7 @@ import type { Conversation } from '../../shared/api/shapes.js';
 import { findLiveUserByEmail, type UserWithOrg } from '../accounts/store.js';
 import { normalizeEmail } from '../accounts/tokens.js';
 import type { AppContext, Executor } from '../context.js';
-import { isUniqueViolation, newId, nowIso } from '../db/util.js';
+import { isUniqueViolation } from '../db/util.js';
 import { doRecordDirectChatStarted } from '../external/journal.js';
 import { applyConversationRules, applyConversationRulesAll } from '../external/present.js';
 import { doStartPendingChat } from '../external/pending.js';
@@ -10,7 +10,7 @@ import { decideDirectChat } from '../external/rules.js';
 import { AppError, badRequest, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { loadConversationViews, presentForEveryone, type Viewer } from './present.js';
-import { directKey, findOpenDirectChat, getConversationRow, insertConversation, listMemberConversations, type ConversationRow, type ListCursor } from './store.js';
+import { directKey, findOpenDirectChat, getConversationRow, insertConversation, listMemberConversations, newConversationRow, type ListCursor } from './store.js';
 
 /** Conversations: starting direct chats, group chats, reading the chat list. */
 
@@ -93,20 +93,7 @@ export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWit
   const existing = await findOpenDirectChat(ctx.db, key);
   if (existing) return { conversation: await getConversationFor(ctx, viewerOf(sender), existing.id), created: false };
 
-  const now = nowIso();
-  const row: ConversationRow = {
-    id: newId(),
-    kind: 'direct',
-    org_id: null,
-    title: null,
-    state: decision.state,
-    direct_key: key,
-    pending_email: null,
-    created_by: sender.id,
-    created_at: now,
-    last_seq: 0,
-    last_activity_at: now,
-  };
+  const row = newConversationRow({ kind: 'direct', state: decision.state, direct_key: key, created_by: sender.id });
   try {
     await ctx.db.transaction().execute((trx) =>
       insertConversation(trx, row, [

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../context.js';
 import type { ConversationMembersTable, ConversationsTable, MessagesTable } from '../db/schema.js';
+import { newId, nowIso } from '../db/util.js';
 
 /** Kysely queries for the conversations domain's tables. Only this domain writes them. */
 
@@ -42,6 +43,24 @@ export async function getConversationRow(db: Executor, id: string): Promise<Conv
 /** The open (live or request) direct chat between two people, if any. */
 export async function findOpenDirectChat(db: Executor, key: string): Promise<ConversationRow | undefined> {
   return db.selectFrom('conversations').selectAll().where('direct_key', '=', key).where('state', 'in', ['live', 'request']).executeTakeFirst();
+}
+
+/** A new conversation's row: a fresh id, created and active now, no messages yet. */
+export function newConversationRow(
+  fields: Pick<ConversationRow, 'kind' | 'state' | 'created_by'> & Partial<Pick<ConversationRow, 'org_id' | 'title' | 'direct_key' | 'pending_email'>>,
+): ConversationRow {
+  const now = nowIso();
+  return {
+    id: newId(),
+    org_id: null,
+    title: null,
+    direct_key: null,
+    pending_email: null,
+    ...fields,
+    created_at: now,
+    last_seq: 0,
+    last_activity_at: now,
+  };
 }
 
 export async function insertConversation(db: Executor, row: ConversationRow, members: { userId: string; lastReadSeq: number }[]): Promise<void> {

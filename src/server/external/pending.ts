@@ -2,7 +2,7 @@ import { getUserWithOrg, type UserWithOrg } from '../accounts/store.js';
 import { doAudit } from '../audit/service.js';
 import type { AppContext, Executor } from '../context.js';
 import { getConversationFor, publishConversation, viewerOf, type StartResult } from '../conversations/service.js';
-import { directKey, insertConversation, lockConversation, updateConversationFields, upsertMembers, type ConversationRow } from '../conversations/store.js';
+import { directKey, insertConversation, lockConversation, newConversationRow, updateConversationFields, upsertMembers, type ConversationRow } from '../conversations/store.js';
 import { isUniqueViolation, newId, nowIso } from '../db/util.js';
 import { AppError, policyRefused } from '../http/errors.js';
 import { chatInvitationMail } from '../mail/templates.js';
@@ -74,20 +74,7 @@ export async function doStartPendingChat(ctx: AppContext, sender: UserWithOrg, e
     }
     return { conversation: await getConversationFor(ctx, viewerOf(sender), existing.id), created: false };
   }
-  const now = nowIso();
-  const row: ConversationRow = {
-    id: newId(),
-    kind: 'direct',
-    org_id: null,
-    title: null,
-    state: 'pending',
-    direct_key: null,
-    pending_email: emailNorm,
-    created_by: sender.id,
-    created_at: now,
-    last_seq: 0,
-    last_activity_at: now,
-  };
+  const row = newConversationRow({ kind: 'direct', state: 'pending', pending_email: emailNorm, created_by: sender.id });
   await ctx.db.transaction().execute(async (trx) => {
     await insertConversation(trx, row, [{ userId: sender.id, lastReadSeq: 0 }]);
     if (invite) await doInsertInvitation(trx, sender, row.id, email, emailNorm);
