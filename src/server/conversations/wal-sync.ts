@@ -43,8 +43,8 @@ export interface WalSyncOptions {
  * copies back everything in the WAL while commits go on (`prepare`, no hold); only then does the
  * writer hold, and the quiet checkpoint has just the frames written during the first phase to copy
  * and sync. Holding for the whole copy instead grew to 15–20 ms per hold as the database grew.
- * The worker runs at the lowest CPU priority, so its copying waits for the moments the node's
- * main thread (on the same CPU, under load) has nothing to do.
+ * (The worker keeps the normal CPU priority: at the lowest, a node whose CPU is saturated starved
+ * it, and the WAL grew past the quiet threshold before phase one could end.)
  */
 export class WalSync {
   private fd: number | null = null;
@@ -211,12 +211,6 @@ const CHECKPOINTER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
-// The copying yields to the node's main thread, which shares its CPU: a checkpoint must not slow
-// the delivery of messages. On Linux a thread's own id names it alone to setpriority.
-try {
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, 19);
-} catch { /* not Linux, or not allowed: the default priority */ }
 db.pragma('busy_timeout = 100');
 const checkpoint = () => {
   try {
