@@ -173,11 +173,18 @@ export class Gateway {
     for (const uid of userIds) {
       for (const c of this.byUser.get(uid) ?? []) {
         if (only && !only.has(c.sessionId)) continue;
-        // Detached now: close() waits for the peer, and no event may reach it meanwhile.
-        this.detach(c);
-        c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+        this.endConnection(c);
       }
     }
+  }
+
+  /**
+   * Closes a socket whose session ended (4001). Detached now: close() waits for the peer, and no
+   * event may reach it meanwhile.
+   */
+  private endConnection(c: Conn): void {
+    this.detach(c);
+    c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
   }
 
   private membershipChanged(conversationId: string): void {
@@ -244,11 +251,7 @@ export class Gateway {
 
   /** Closes (4001) the sockets of these sessions, at once. */
   private closeSessions(sessionIds: ReadonlySet<string>): void {
-    for (const c of this.all) {
-      if (!sessionIds.has(c.sessionId)) continue;
-      this.detach(c);
-      c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
-    }
+    for (const c of this.all) if (sessionIds.has(c.sessionId)) this.endConnection(c);
   }
 
   private async runRound(): Promise<void> {
@@ -278,7 +281,7 @@ export class Gateway {
       return;
     }
     for (const c of this.all) {
-      if (sessions.has(c.sessionId) && !live.has(c.sessionId)) c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
+      if (sessions.has(c.sessionId) && !live.has(c.sessionId)) this.endConnection(c);
     }
   }
 
@@ -328,11 +331,7 @@ export class Gateway {
       let answer: ServerEvent;
       try {
         const auth = await findSession(this.ctx.db, c.token);
-        if (!auth || auth.sessionId !== c.sessionId) {
-          this.detach(c);
-          c.ws.close(WS_CLOSE.sessionEnded, 'session ended');
-          return;
-        }
+        if (!auth || auth.sessionId !== c.sessionId) return this.endConnection(c);
         answer = await handler(auth, c.id, frame);
       } catch (err) {
         if (!(err instanceof AppError)) this.ctx.log.error({ err }, 'realtime: request frame failed');

@@ -5,7 +5,6 @@ import type { BusHandler, EventBus, PublishOptions } from './bus.js';
 
 export const REDIS_CHANNEL = 'parley:events';
 
-
 /** One PUBLISH carries at most about this much text; a bigger turn is sent in several. */
 const MAX_PUBLISH_CHARS = 256 * 1024;
 
