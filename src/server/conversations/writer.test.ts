@@ -50,6 +50,48 @@ describeEachDb('message writer', (t) => {
     ]);
   });
 
+  it('numbers a batch that spans chats in submit order, refuses outsiders in it, answers retries, and moves each sender cursor to their last message', async () => {
+    const { people, id } = await group();
+    const [a, b, c] = people.map((p) => p.user.id) as [string, string, string];
+    const other = await group(2);
+    const stranger = other.people[0]!.user.id;
+    const w = messageWriter(t().ctx);
+    const first = await w.submit({ conversationId: id, senderId: a, clientId: 'early', body: 'before the batch', fileIds: [] });
+    const send = (conversationId: string, senderId: string, clientId: string): SendRequest => ({ conversationId, senderId, clientId, body: clientId, fileIds: [] });
+    // Submitted in one event-loop turn: one batch.
+    const settled = await Promise.allSettled([
+      w.submit(send(id, b, 'x1')),
+      w.submit(send(other.id, stranger, 'y1')),
+      w.submit(send(id, stranger, 'intruder')),
+      w.submit(send(id, a, 'early')),
+      w.submit(send(id, c, 'x2')),
+      w.submit(send(other.id, other.people[1]!.user.id, 'y2')),
+      w.submit(send(id, b, 'x3')),
+    ]);
+    const value = (i: number) => (settled[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof w.submit>>>).value;
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(((settled[2] as PromiseRejectedResult).reason as AppError).status).toBe(404);
+    expect(value(3)).toMatchObject({ created: false, message: { id: first.message.id, seq: 1 } });
+    expect([0, 4, 6].map((i) => value(i).message.seq)).toEqual([2, 3, 4]);
+    expect([1, 5].map((i) => value(i).message.seq)).toEqual([1, 2]);
+
+    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: {} });
+    expect(history.items.map((m) => [m.seq, m.clientId])).toEqual([
+      [1, 'early'],
+      [2, 'x1'],
+      [3, 'x2'],
+      [4, 'x3'],
+    ]);
+    const cursors = await t()
+      .ctx.db.selectFrom('conversation_members')
+      .select(['conversation_id', 'user_id', 'last_read_seq'])
+      .where('conversation_id', 'in', [id, other.id])
+      .execute();
+    const cursor = (conv: string, user: string) => cursors.find((r) => r.conversation_id === conv && r.user_id === user)?.last_read_seq;
+    expect([cursor(id, a), cursor(id, b), cursor(id, c)]).toEqual([1, 4, 3]);
+    expect([cursor(other.id, stranger), cursor(other.id, other.people[1]!.user.id)]).toEqual([1, 2]);
+  });
+
   it('flushes what is queued when the server shuts down, then refuses new sends', async () => {
     const node = await startTestServer(t().kind);
     try {

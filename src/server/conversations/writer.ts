@@ -7,7 +7,7 @@ import { linkAttachments, loadMessageFiles } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
 import { WalSync } from './wal-sync.js';
-import { postgresOps, sqliteOps, type BatchOps } from './writer-ops.js';
+import { postgresOps, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
 export interface SendRequest {
@@ -189,7 +189,7 @@ export class MessageWriter {
       const convIds = [...new Set(reqs.map((r) => r.conversationId))].sort();
       // Locks in id order: batches of several nodes never wait on each other in a cycle. The
       // existing-clientId read comes after, so it sees what another node's batch committed.
-      await sql`SELECT id FROM conversations WHERE id IN (${sql.join(convIds)}) ORDER BY id FOR UPDATE`.execute(trx);
+      await sql`SELECT id FROM conversations WHERE id = ANY(${convIds}::text[]) ORDER BY id FOR UPDATE`.execute(trx);
       return runBatch(postgresOps(trx), reqs, now);
     });
   }
@@ -199,8 +199,9 @@ export class MessageWriter {
 async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string): Promise<BatchResult> {
   const unique = new Map<string, SendRequest>();
   for (const r of reqs) unique.set(keyOf(r.conversationId, r.senderId, r.clientId), r);
+  const { existing: found, members } = await ops.read([...unique.values()], [...new Set(reqs.map((r) => r.conversationId))]);
   const existing = new Map<string, MessageRow>();
-  for (const row of await ops.findExisting([...unique.values()])) existing.set(keyOf(row.conversation_id, row.sender_id, row.client_id), row);
+  for (const row of found) existing.set(keyOf(row.conversation_id, row.sender_id, row.client_id), row);
 
   const byKey = new Map<string, { row: MessageRow; created: boolean }>();
   const fresh: { row: MessageRow; fileIds: readonly string[]; origin?: string }[] = [];
@@ -229,52 +230,47 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     return { key, created: true };
   });
 
-  const missing = new Set<string>();
-  let files = new Map<string, FileInfo[]>();
-  let members = new Map<string, string[]>();
-  const stored: typeof fresh = [];
   // Senders who are not (or no longer) members: membership is decided here, in the transaction
   // that stores, whatever the send check saw a moment earlier (it may answer from a cache).
   const outsiders = new Set<MessageRow>();
-  if (fresh.length > 0) {
-    members = await ops.memberIds([...new Set(fresh.map((f) => f.row.conversation_id))]);
-    const memberSets = new Map<string, Set<string>>();
-    const counts = new Map<string, number>();
-    for (const f of fresh) {
-      const id = f.row.conversation_id;
-      let set = memberSets.get(id);
-      if (!set) memberSets.set(id, (set = new Set(members.get(id))));
-      if (set.has(f.row.sender_id) || f.row.system) counts.set(id, (counts.get(id) ?? 0) + 1);
-      else outsiders.add(f.row);
+  const memberSets = new Map<string, Set<string>>();
+  const counts = new Map<string, number>();
+  const planned: PlannedRow[] = [];
+  const admitted: typeof fresh = [];
+  for (const f of fresh) {
+    const id = f.row.conversation_id;
+    let set = memberSets.get(id);
+    if (!set) memberSets.set(id, (set = new Set(members.get(id))));
+    if (!set.has(f.row.sender_id) && !f.row.system) {
+      outsiders.add(f.row);
+      continue;
     }
-    const last = counts.size > 0 ? await ops.bumpSeqs(counts, now) : new Map<string, number>();
-    const next = new Map<string, number>();
-    for (const [id, n] of counts) {
-      const l = last.get(id);
-      if (l === undefined) missing.add(id);
-      else next.set(id, l - n + 1);
-    }
-    for (const f of fresh) {
-      const seq = next.get(f.row.conversation_id);
-      if (seq === undefined || outsiders.has(f.row)) continue;
-      f.row.seq = seq;
-      next.set(f.row.conversation_id, seq + 1);
-      stored.push(f);
-    }
-    const rows = stored.map((f) => f.row);
-    if (rows.length > 0) {
-      await ops.insert(rows);
-      await ops.advanceCursors(senderTops(rows));
-    }
-    const links = stored.filter((f) => f.fileIds.length > 0);
-    if (links.length > 0) {
-      files = await linkAttachments(
-        ops.db,
-        links.map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
-      );
-    }
+    const rank = (counts.get(id) ?? 0) + 1;
+    counts.set(id, rank);
+    planned.push({ row: f.row, rank });
+    admitted.push(f);
   }
+  const last = planned.length > 0 ? await ops.store(planned, counts, now) : new Map<string, number>();
+  const missing = new Set<string>();
+  const stored: typeof fresh = [];
+  planned.forEach((p, i) => {
+    const l = last.get(p.row.conversation_id);
+    if (l === undefined) {
+      missing.add(p.row.conversation_id);
+      return;
+    }
+    p.row.seq = l - counts.get(p.row.conversation_id)! + p.rank;
+    stored.push(admitted[i]!);
+  });
 
+  let files = new Map<string, FileInfo[]>();
+  const links = stored.filter((f) => f.fileIds.length > 0);
+  if (links.length > 0) {
+    files = await linkAttachments(
+      ops.db,
+      links.map((f) => ({ messageId: f.row.id, conversationId: f.row.conversation_id, senderId: f.row.sender_id, fileIds: f.fileIds })),
+    );
+  }
   // A retry answers its first message with that message's files.
   if (existing.size > 0) for (const [id, f] of await loadMessageFiles(ops.db, [...existing.values()].map((r) => r.id))) files.set(id, f);
 
@@ -291,17 +287,6 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   });
   const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [], origin: f.origin }));
   return { outcomes, created };
-}
-
-/** Sending reads everything up to your own message: each sender's cursor moves to it. */
-function senderTops(rows: readonly MessageRow[]): { conversationId: string; userId: string; seq: number }[] {
-  const top = new Map<string, { conversationId: string; userId: string; seq: number }>();
-  for (const r of rows) {
-    const k = `${r.conversation_id}\u0000${r.sender_id}`;
-    const cur = top.get(k);
-    if (!cur || cur.seq < r.seq) top.set(k, { conversationId: r.conversation_id, userId: r.sender_id, seq: r.seq });
-  }
-  return [...top.values()];
 }
 
 const writers = new WeakMap<AppContext, MessageWriter>();
