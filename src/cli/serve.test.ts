@@ -288,7 +288,8 @@ describe('parley serve: graceful shutdown on SIGTERM', () => {
     req.end(body.subarray(10));
     const res = await withTimeout(answered, 5000, 'in-flight answer');
     expect(res.status).toBe(201);
-    expect(JSON.parse(res.text)).toMatchObject({ clientId: 'slow-1', body: 'sent while the node stops', seq: 1 });
+    // seq 2: the group's creation note is seq 1.
+    expect(JSON.parse(res.text)).toMatchObject({ clientId: 'slow-1', body: 'sent while the node stops', seq: 2 });
     // The client is told not to reuse the connection, so nothing keeps the node waiting.
     expect(res.connection).toBe('close');
 
@@ -300,7 +301,7 @@ describe('parley serve: graceful shutdown on SIGTERM', () => {
     const db = new SQLite(path.join(dir, 'parley.db'), { readonly: true });
     try {
       const row = db.prepare('select body, seq from messages where conversation_id = ? and client_id = ?').get(chat.id, 'slow-1');
-      expect(row).toEqual({ body: 'sent while the node stops', seq: 1 });
+      expect(row).toEqual({ body: 'sent while the node stops', seq: 2 });
     } finally {
       db.close();
     }

@@ -53,6 +53,7 @@ export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input
     ),
   );
   await publishConversation(ctx, row.id, 'conversation.created');
+  await doWriteSystemNote(ctx, row.id, { action: 'created', actorId: creator.id, title: input.title, userIds: ids.filter((id) => id !== creator.id) });
   return getConversationFor(ctx, viewerOf(creator), row.id);
 }
 

@@ -81,18 +81,20 @@ describeEachDb('messages: sending', (t) => {
     const org = await makeOrg(t().ctx, { plan: 'paid' });
     const people = await Promise.all(Array.from({ length: 20 }, () => makeUser(t(), { org })));
     const conv = await people[0]!.api.call(api.conversations.create, { body: { title: 'Busy', memberIds: people.map((p) => p.user.id) } });
+    // The group's creation note took the first seq.
+    const base = conv.lastSeq;
     const per = 5;
     const sent = await Promise.all(
       people.flatMap((p) => Array.from({ length: per }, (_, i) => p.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `m${i}`, body: `${p.user.id} #${i}` } }))),
     );
     const n = people.length * per;
-    expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-    const all = await people[1]!.api.call(api.messages.list, { params: { id: conv.id }, query: { limit: 100 } });
-    expect(all.items.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => base + i + 1));
+    const all = await people[1]!.api.call(api.messages.list, { params: { id: conv.id }, query: { after: base, limit: 100 } });
+    expect(all.items.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => base + i + 1));
     const seen = await people[1]!.api.call(api.conversations.get, { params: { id: conv.id } });
-    expect(seen.lastSeq).toBe(n);
+    expect(seen.lastSeq).toBe(base + n);
     // Each sender's own messages advanced their cursor: everything else above it is unread.
-    expect(seen.unreadCount).toBe(n - seen.lastReadSeq);
+    expect(seen.unreadCount).toBe(base + n - seen.lastReadSeq);
     expect(seen.lastReadSeq).toBe(Math.max(...sent.filter((m) => m.senderId === people[1]!.user.id).map((m) => m.seq)));
   });
 
@@ -187,6 +189,7 @@ describeEachDb('messages: sending', (t) => {
     const org = await makeOrg(t().ctx, { plan: 'paid' });
     const people = await Promise.all(Array.from({ length: 10 }, () => makeUser(t(), { org })));
     const conv = await people[0]!.api.call(api.conversations.create, { body: { title: 'Two nodes', memberIds: people.map((p) => p.user.id) } });
+    const base = conv.lastSeq;
     const other = await startTestServer(t().kind, { database: t().db });
     try {
       const sends = people.flatMap((p, i) =>
@@ -198,10 +201,10 @@ describeEachDb('messages: sending', (t) => {
       // The same clientIds again, on the other node: answered with the first messages.
       const retries = people.map((p, i) => (i % 2 === 0 ? other.client(p.token) : p.api).call(api.messages.send, { params: { id: conv.id }, body: { clientId: 'n0', body: 'again' } }));
       const [sent, again] = await Promise.all([Promise.all(sends), Promise.all(retries)]);
-      expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => base + i + 1));
       const firstIds = new Map(sent.filter((m) => m.clientId === 'n0').map((m) => [m.senderId, m.id]));
       for (const m of again) expect(m.id).toBe(firstIds.get(m.senderId));
-      expect((await people[3]!.api.call(api.conversations.get, { params: { id: conv.id } })).lastSeq).toBe(60);
+      expect((await people[3]!.api.call(api.conversations.get, { params: { id: conv.id } })).lastSeq).toBe(base + 60);
     } finally {
       await other.close();
     }

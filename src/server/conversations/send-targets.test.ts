@@ -67,9 +67,9 @@ describeEachDb('sending from a remembered send target', (t) => {
     await bob.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'hello' } });
     await ann.api.call(api.conversations.removeMember, { params: { id: group.id, userId: bob.user.id } });
     await expectApiError(bob.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'still here?' } }), 404, 'not_found');
-    // The others still send (after the note of the removal).
+    // The others still send (after the notes of the creation and the removal).
     const m = await cat.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'yes' } });
-    expect(m.seq).toBe(3);
+    expect(m.seq).toBe(4);
   });
 
   it('a deactivated person cannot be messaged at once after a send, and can be again at once after reactivation', async () => {

@@ -19,6 +19,8 @@ describe('describeNote', () => {
     expect(describeNote({ action: 'member_removed', actorId: 'a', userIds: ['b'] }, nameOf)).toBe('Ann removed Bob');
     expect(describeNote({ action: 'member_left', actorId: 'b' }, nameOf)).toBe('Bob left the group');
     expect(describeNote({ action: 'renamed', actorId: 'a', title: 'Launch' }, nameOf)).toBe('Ann renamed the group to “Launch”');
+    expect(describeNote({ action: 'created', actorId: 'a', title: 'Launch', userIds: ['b', 'c'] }, nameOf)).toBe('Ann created the group “Launch” with Bob and Cat');
+    expect(describeNote({ action: 'created', actorId: 'a', title: 'Launch', userIds: ['b', 'c', 'd', 'e'] }, nameOf)).toBe('Ann created the group “Launch” with Bob, Cat, Dan and 1 other');
   });
 });
 
@@ -37,6 +39,29 @@ async function history(user: TestUser, id: string): Promise<Message[]> {
 }
 
 describeEachDb('group notes in the timeline', (t) => {
+  it('creating a group writes its first message: who made it, its title and who is in it, unread for all but its author', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const ann = await makeUser(t(), { org, displayName: 'Ann Lee' });
+    const bob = await makeUser(t(), { org, displayName: 'Bob Ray' });
+    const cat = await makeUser(t(), { org, displayName: 'Cat Poe' });
+    const rec = recordEvents(t());
+    const group = await ann.api.call(api.conversations.create, { body: { title: 'Launch', memberIds: [bob.user.id, cat.user.id] } });
+    rec.stop();
+    // The creator's answer already has it, read.
+    expect(group).toMatchObject({ lastSeq: 1, unreadCount: 0, lastMessage: { seq: 1, body: 'Ann Lee created the group “Launch” with Bob Ray and Cat Poe' } });
+    const items = await history(bob, group.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ seq: 1, senderId: ann.user.id, system: { action: 'created', actorId: ann.user.id, title: 'Launch', userIds: [bob.user.id, cat.user.id] } });
+    for (const u of [ann, bob, cat]) {
+      const types = rec.to(u.user.id).map((e) => e.type);
+      // The chat is announced before its first message, so no client gets a message of a chat it does not know.
+      expect(types.indexOf('conversation.created')).toBeGreaterThanOrEqual(0);
+      expect(types.indexOf('message.created')).toBeGreaterThan(types.indexOf('conversation.created'));
+    }
+    const listed = (await bob.api.call(api.conversations.list)).items.find((c) => c.id === group.id);
+    expect(listed).toMatchObject({ unreadCount: 1, lastMessage: { id: items[0]!.id } });
+  });
+
   it('adding people writes a note every member sees, newcomers included, unread for all but its author', async () => {
     const { ann, bob, cat, dan, group } = await team(t());
     await bob.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: 'hi' } });
@@ -44,10 +69,10 @@ describeEachDb('group notes in the timeline', (t) => {
     await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id, dan.user.id] } });
     rec.stop();
     const items = await history(cat, group.id);
-    expect(items.map((m) => m.seq)).toEqual([1, 2]);
-    const note = items[1]!;
+    expect(items.map((m) => m.seq)).toEqual([1, 2, 3]);
+    const note = items[2]!;
     expect(note).toMatchObject({ senderId: ann.user.id, body: 'Ann Lee added Cat Poe and Dan Oak', system: { action: 'members_added', actorId: ann.user.id, userIds: [cat.user.id, dan.user.id] } });
-    expect(items[0]!.system).toBeUndefined();
+    expect(items[1]!.system).toBeUndefined();
     for (const u of [ann, bob, cat, dan]) {
       expect(rec.to(u.user.id).some((e) => e.type === 'message.created' && e.message.id === note.id)).toBe(true);
     }
@@ -56,7 +81,7 @@ describeEachDb('group notes in the timeline', (t) => {
     expect([await unread(ann), await unread(bob), await unread(cat)]).toEqual([0, 1, 1]);
     // Adding someone already in the group changes nothing and writes nothing.
     await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
-    expect((await history(ann, group.id)).length).toBe(2);
+    expect((await history(ann, group.id)).length).toBe(3);
   });
 
   it('a removal is noted for those who stay, not for the person removed; leaving is noted too', async () => {
@@ -101,11 +126,11 @@ describeEachDb('group notes in the timeline', (t) => {
     await bob.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Launch day' } });
     await bob.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Launch day' } });
     const items = await history(ann, group.id);
-    expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ senderId: bob.user.id, body: 'Bob Ray renamed the group to “Launch day”', system: { action: 'renamed', actorId: bob.user.id, title: 'Launch day' } });
+    expect(items.map((m) => m.system?.action)).toEqual(['created', 'renamed']);
+    expect(items[1]).toMatchObject({ senderId: bob.user.id, body: 'Bob Ray renamed the group to “Launch day”', system: { action: 'renamed', actorId: bob.user.id, title: 'Launch day' } });
     // The chat list shows the note as the last message.
     const listed = (await ann.api.call(api.conversations.list)).items.find((c) => c.id === group.id);
-    expect(listed?.lastMessage?.id).toBe(items[0]!.id);
+    expect(listed?.lastMessage?.id).toBe(items[1]!.id);
   });
 
   it('a note cannot be edited or deleted, even by its author, and nobody can write one through the API', async () => {

@@ -4,9 +4,9 @@ import { newId } from '../db/util.js';
 import { messageWriter } from './writer.js';
 
 /**
- * Notes the server writes into a group when it changes ("Ann added Bob", "Bob left"), so every
- * member sees in the timeline who changed what, as in any team chat. A note is a message: it
- * takes the next seq (catch-up, unread counts and the chat list need nothing new), it is in the
+ * Notes the server writes into a group when it is made or changes ("Ann created the group
+ * “Launch” with Bob and Cat", "Ann added Dan", "Bob left"), so every member sees in the timeline
+ * who changed what, as in any team chat. A note is a message: it takes the next seq (catch-up, unread counts and the chat list need nothing new), it is in the
  * name of whoever made the change, its `system` field says what happened for clients that draw
  * it, and its body says it in words for those that only show text. Nobody can edit or delete it.
  */
@@ -17,6 +17,10 @@ const NAMED = 3;
 export function describeNote(note: SystemNote, nameOf: (userId: string) => string): string {
   const actor = nameOf(note.actorId);
   switch (note.action) {
+    case 'created': {
+      const others = note.userIds ?? [];
+      return `${actor} created the group “${note.title ?? ''}”${others.length > 0 ? ` with ${nameList(others.map(nameOf))}` : ''}`;
+    }
     case 'members_added':
       return `${actor} added ${nameList((note.userIds ?? []).map(nameOf))}`;
     case 'member_removed':

@@ -26,7 +26,8 @@ describeEachDb('message writer', (t) => {
     stop();
     // k0..k149 per sender: i and i+150 share sender only when 150 % 3 === 0, which it is.
     expect(results.filter((r) => r.created)).toHaveLength(150);
-    expect(results.map((r) => r.message.seq).filter((_, i) => results[i]!.created).sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    // After the group's creation note (seq 1).
+    expect(results.map((r) => r.message.seq).filter((_, i) => results[i]!.created).sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i + 2));
     for (let i = 0; i < 150; i++) expect(results[i + 150]!.message.id).toBe(results[i]!.message.id);
     expect(published.sort()).toEqual(results.filter((r) => r.created).map((r) => r.message.id).sort());
   });
@@ -43,10 +44,10 @@ describeEachDb('message writer', (t) => {
     expect(badErr).toBeInstanceOf(AppError);
     expect(badErr.status).toBe(503);
     expect(((settled[3] as PromiseRejectedResult).reason as AppError).status).toBe(404);
-    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: {} });
+    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: { after: 1 } });
     expect(history.items.map((m) => [m.seq, m.clientId])).toEqual([
-      [1, 'g1'],
-      [2, 'g2'],
+      [2, 'g1'],
+      [3, 'g2'],
     ]);
   });
 
@@ -71,16 +72,17 @@ describeEachDb('message writer', (t) => {
     const value = (i: number) => (settled[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof w.submit>>>).value;
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(((settled[2] as PromiseRejectedResult).reason as AppError).status).toBe(404);
-    expect(value(3)).toMatchObject({ created: false, message: { id: first.message.id, seq: 1 } });
-    expect([0, 4, 6].map((i) => value(i).message.seq)).toEqual([2, 3, 4]);
-    expect([1, 5].map((i) => value(i).message.seq)).toEqual([1, 2]);
+    // After the group's creation note (seq 1).
+    expect(value(3)).toMatchObject({ created: false, message: { id: first.message.id, seq: 2 } });
+    expect([0, 4, 6].map((i) => value(i).message.seq)).toEqual([3, 4, 5]);
+    expect([1, 5].map((i) => value(i).message.seq)).toEqual([2, 3]);
 
-    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: {} });
+    const history = await people[1]!.api.call(api.messages.list, { params: { id }, query: { after: 1 } });
     expect(history.items.map((m) => [m.seq, m.clientId])).toEqual([
-      [1, 'early'],
-      [2, 'x1'],
-      [3, 'x2'],
-      [4, 'x3'],
+      [2, 'early'],
+      [3, 'x1'],
+      [4, 'x2'],
+      [5, 'x3'],
     ]);
     const cursors = await t()
       .ctx.db.selectFrom('conversation_members')
@@ -88,8 +90,8 @@ describeEachDb('message writer', (t) => {
       .where('conversation_id', 'in', [id, other.id])
       .execute();
     const cursor = (conv: string, user: string) => cursors.find((r) => r.conversation_id === conv && r.user_id === user)?.last_read_seq;
-    expect([cursor(id, a), cursor(id, b), cursor(id, c)]).toEqual([1, 4, 3]);
-    expect([cursor(other.id, stranger), cursor(other.id, other.people[1]!.user.id)]).toEqual([1, 2]);
+    expect([cursor(id, a), cursor(id, b), cursor(id, c)]).toEqual([2, 5, 4]);
+    expect([cursor(other.id, stranger), cursor(other.id, other.people[1]!.user.id)]).toEqual([2, 3]);
   });
 
   it('flushes what is queued when the server shuts down, then refuses new sends', async () => {

@@ -84,7 +84,7 @@ export type FileInfo = z.infer<typeof FileInfo>;
  * new title.
  */
 export const SystemNote = z.object({
-  action: z.enum(['members_added', 'member_removed', 'member_left', 'renamed']),
+  action: z.enum(['created', 'members_added', 'member_removed', 'member_left', 'renamed']),
   actorId: z.string(),
   userIds: z.array(z.string()).optional(),
   title: z.string().optional(),
