@@ -21,6 +21,8 @@ describe('describeNote', () => {
     expect(describeNote({ action: 'renamed', actorId: 'a', title: 'Launch' }, nameOf)).toBe('Ann renamed the group to “Launch”');
     expect(describeNote({ action: 'created', actorId: 'a', title: 'Launch', userIds: ['b', 'c'] }, nameOf)).toBe('Ann created the group “Launch” with Bob and Cat');
     expect(describeNote({ action: 'created', actorId: 'a', title: 'Launch', userIds: ['b', 'c', 'd', 'e'] }, nameOf)).toBe('Ann created the group “Launch” with Bob, Cat, Dan and 1 other');
+    // A note keeps the first ids of a long list and says how many there were.
+    expect(describeNote({ action: 'members_added', actorId: 'a', userIds: ['b', 'c', 'd', 'e'], userCount: 120 }, nameOf)).toBe('Ann added Bob, Cat, Dan and 117 others');
   });
 });
 
@@ -82,6 +84,16 @@ describeEachDb('group notes in the timeline', (t) => {
     // Adding someone already in the group changes nothing and writes nothing.
     await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
     expect((await history(ann, group.id)).length).toBe(3);
+  });
+
+  it('a note about many people keeps the first 50 ids and their number, and names three', async () => {
+    const { ann, group } = await team(t());
+    const many = await Promise.all(Array.from({ length: 55 }, (_, i) => makeUser(t(), { org: ann.org, displayName: `Person ${String(i).padStart(2, '0')}` })));
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: many.map((u) => u.user.id) } });
+    const note = (await history(ann, group.id)).at(-1)!;
+    expect(note.system).toMatchObject({ action: 'members_added', userCount: 55 });
+    expect(note.system?.userIds).toEqual(many.slice(0, 50).map((u) => u.user.id));
+    expect(note.body).toBe('Ann Lee added Person 00, Person 01, Person 02 and 52 others');
   });
 
   it('a removal is noted for those who stay, not for the person removed; leaving is noted too', async () => {

@@ -13,18 +13,24 @@ import { messageWriter } from './writer.js';
 
 /** How many names a note spells out before "and N others". */
 const NAMED = 3;
+/**
+ * How many ids a note keeps in `system.userIds`; past it, `userCount` says how many there were.
+ * A group can start with 1,000 people: every history page and every member's event would
+ * otherwise carry all their ids (about 30 KB) for a line that names three.
+ */
+export const NOTE_IDS_MAX = 50;
 
 export function describeNote(note: SystemNote, nameOf: (userId: string) => string): string {
   const actor = nameOf(note.actorId);
+  const ids = note.userIds ?? [];
+  const people = () => nameList(ids.slice(0, NAMED).map(nameOf), Math.max(note.userCount ?? 0, ids.length));
   switch (note.action) {
-    case 'created': {
-      const others = note.userIds ?? [];
-      return `${actor} created the group “${note.title ?? ''}”${others.length > 0 ? ` with ${nameList(others.map(nameOf))}` : ''}`;
-    }
+    case 'created':
+      return `${actor} created the group “${note.title ?? ''}”${ids.length > 0 ? ` with ${people()}` : ''}`;
     case 'members_added':
-      return `${actor} added ${nameList((note.userIds ?? []).map(nameOf))}`;
+      return `${actor} added ${people()}`;
     case 'member_removed':
-      return `${actor} removed ${nameList((note.userIds ?? []).map(nameOf))}`;
+      return `${actor} removed ${people()}`;
     case 'member_left':
       return `${actor} left the group`;
     case 'renamed':
@@ -32,18 +38,21 @@ export function describeNote(note: SystemNote, nameOf: (userId: string) => strin
   }
 }
 
-function nameList(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? 'nobody';
-  if (names.length <= NAMED) return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-  const rest = names.length - NAMED;
-  return `${names.slice(0, NAMED).join(', ')} and ${rest} ${rest === 1 ? 'other' : 'others'}`;
+/** The first names (at most NAMED of them) of `total` people, in words. */
+function nameList(names: string[], total: number): string {
+  if (total <= 1) return names[0] ?? 'nobody';
+  if (total <= NAMED) return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const rest = total - NAMED;
+  return `${names.join(', ')} and ${rest} ${rest === 1 ? 'other' : 'others'}`;
 }
 
 /**
  * Writes the note of a change that has committed. A note that cannot be stored is logged, not
  * thrown: the change it describes is done, and the caller's answer must say so.
  */
-export async function doWriteSystemNote(ctx: AppContext, conversationId: string, note: SystemNote): Promise<void> {
+export async function doWriteSystemNote(ctx: AppContext, conversationId: string, full: SystemNote): Promise<void> {
+  const count = full.userIds?.length ?? 0;
+  const note: SystemNote = count > NOTE_IDS_MAX ? { ...full, userIds: full.userIds!.slice(0, NOTE_IDS_MAX), userCount: count } : full;
   try {
     const ids = [...new Set([note.actorId, ...(note.userIds ?? []).slice(0, NAMED + 1)])];
     const rows = await ctx.db.selectFrom('users').select(['id', 'display_name']).where('id', 'in', ids).execute();

@@ -86,7 +86,9 @@ export type FileInfo = z.infer<typeof FileInfo>;
 export const SystemNote = z.object({
   action: z.enum(['created', 'members_added', 'member_removed', 'member_left', 'renamed']),
   actorId: z.string(),
+  /** The people concerned; the first 50 when there were more (`userCount` then says how many). */
   userIds: z.array(z.string()).optional(),
+  userCount: z.number().optional(),
   title: z.string().optional(),
 });
 export type SystemNote = z.infer<typeof SystemNote>;
