@@ -6,9 +6,10 @@ import { messageWriter } from './writer.js';
 /**
  * Notes the server writes into a group when it is made or changes ("Ann created the group
  * “Launch” with Bob and Cat", "Ann added Dan", "Bob left"), so every member sees in the timeline
- * who changed what, as in any team chat. A note is a message: it takes the next seq (catch-up, unread counts and the chat list need nothing new), it is in the
- * name of whoever made the change, its `system` field says what happened for clients that draw
- * it, and its body says it in words for those that only show text. Nobody can edit or delete it.
+ * who changed what, as in any team chat. A note is a message: it takes the next seq (catch-up,
+ * unread counts and the chat list need nothing new), it is in the name of whoever made the
+ * change, its `system` field says what happened for clients that draw it, and its body says it in
+ * words for those that only show text. Nobody can edit or delete it.
  */
 
 /** How many names a note spells out before "and N others". */

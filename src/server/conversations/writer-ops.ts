@@ -3,7 +3,10 @@ import { sql } from 'kysely';
 import type { Executor } from '../context.js';
 import type { MessageRow } from './store.js';
 
-/** A new message of a batch, planned by the writer: `rank` is its place (1, 2, …) among the batch's new messages of its conversation. */
+/**
+ * A new message of a batch, planned by the writer: `rank` is its place (1, 2, …) among the
+ * batch's new messages of its conversation.
+ */
 export interface PlannedRow {
   row: MessageRow;
   rank: number;

@@ -235,8 +235,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   const outsiders = new Set<MessageRow>();
   const memberSets = new Map<string, Set<string>>();
   const counts = new Map<string, number>();
-  const planned: PlannedRow[] = [];
-  const admitted: typeof fresh = [];
+  const planned: (PlannedRow & { send: (typeof fresh)[number] })[] = [];
   for (const f of fresh) {
     const id = f.row.conversation_id;
     let set = memberSets.get(id);
@@ -247,21 +246,20 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     }
     const rank = (counts.get(id) ?? 0) + 1;
     counts.set(id, rank);
-    planned.push({ row: f.row, rank });
-    admitted.push(f);
+    planned.push({ row: f.row, rank, send: f });
   }
   const last = planned.length > 0 ? await ops.store(planned, counts, now) : new Map<string, number>();
   const missing = new Set<string>();
   const stored: typeof fresh = [];
-  planned.forEach((p, i) => {
+  for (const p of planned) {
     const l = last.get(p.row.conversation_id);
     if (l === undefined) {
       missing.add(p.row.conversation_id);
-      return;
+      continue;
     }
     p.row.seq = l - counts.get(p.row.conversation_id)! + p.rank;
-    stored.push(admitted[i]!);
-  });
+    stored.push(p.send);
+  }
 
   let files = new Map<string, FileInfo[]>();
   const links = stored.filter((f) => f.fileIds.length > 0);
