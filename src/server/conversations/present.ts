@@ -74,8 +74,9 @@ function pendingParticipant(emailNorm: string): Participant {
 
 /**
  * A conversation as `viewer` sees it. `members` are its members, current and former (a group
- * lists the people who left as `formerParticipants`, so their messages keep a name); `lastReadSeq` is the
- * viewer's cursor (passed separately so a person who was just removed can still be told).
+ * lists the people who left as `formerParticipants`, so their messages keep a name);
+ * `lastReadSeq` is the viewer's cursor (passed separately so a person who was just removed can
+ * still be told).
  * unreadCount is `lastSeq - lastReadSeq`: sending moves the sender's own cursor to their
  * message, so everything above the cursor was written by someone else.
  */
