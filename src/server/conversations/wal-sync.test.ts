@@ -49,7 +49,7 @@ describe('WalSync', () => {
     const rows = db.prepare('SELECT count(*) AS n FROM t').get() as { n: number };
     expect(rows.n).toBe(COMMITS * 12);
     // Without the quiet checkpoint the WAL would hold every frame written (18,000+ pages; the
-    // backstop is at 32,000); with it, it restarts a little after `quietFrames`.
+    // backstop is at 64,000); with it, it restarts a little after `quietFrames`.
     expect(largest / PAGE).toBeLessThan(quietFrames * 3);
     expect(COMMITS * 12).toBeGreaterThan(quietFrames * 15);
     db.close();
