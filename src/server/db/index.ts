@@ -46,7 +46,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
   // The page cache stays at SQLite's default (2 MiB) although a busy node rewrites more pages than
   // that: a commit whose inserts split a page scans the cache's whole hash table (the split keys a
   // page by a temporary high number, and truncating it back is a full scan), so a larger cache
-  // costs every commit more than it saves in reads. Measured at 5,000 msg/s: 32 MiB cost 5–10%
+  // costs every commit more than it saves in reads. Measured at 5,000 msg/s: 32 MiB cost 3–10%
   // more CPU per message.
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   registerSqliteHandle(kysely, sqlite);
