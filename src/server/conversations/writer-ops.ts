@@ -12,6 +12,15 @@ export interface PlannedRow {
   rank: number;
 }
 
+/**
+ * The seq of a planned row: its conversation's `last_seq` after the batch's bump, less the batch's
+ * count of new messages there, plus the row's rank. (The PostgreSQL statement works it out the
+ * same way in SQL.)
+ */
+export function seqOf(lastSeq: number, count: number, rank: number): number {
+  return lastSeq - count + rank;
+}
+
 export interface BatchReads {
   /** Messages already stored under any of the batch's (conversation, sender, clientId). */
   existing: MessageRow[];
@@ -126,7 +135,7 @@ export function sqliteOps(raw: SQLite.Database, db: Executor): BatchOps {
       for (const { row: r, rank } of rows) {
         const l = last.get(r.conversation_id);
         if (l === undefined) continue;
-        const seq = l - counts.get(r.conversation_id)! + rank;
+        const seq = seqOf(l, counts.get(r.conversation_id)!, rank);
         st.insert.run(r.id, r.conversation_id, seq, r.sender_id, r.client_id, r.body, r.created_at, r.edited_at, r.deleted_at, r.system ?? null);
         // Rows come in rank order, so each sender's last row in a conversation is its highest.
         top.set(`${r.conversation_id}\u0000${r.sender_id}`, { conversationId: r.conversation_id, userId: r.sender_id, seq });

@@ -7,7 +7,7 @@ import { linkAttachments, loadMessageFiles } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
 import { WalSync } from './wal-sync.js';
-import { postgresOps, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
+import { postgresOps, seqOf, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
 export interface SendRequest {
@@ -257,7 +257,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       missing.add(p.row.conversation_id);
       continue;
     }
-    p.row.seq = l - counts.get(p.row.conversation_id)! + p.rank;
+    p.row.seq = seqOf(l, counts.get(p.row.conversation_id)!, p.rank);
     stored.push(p.send);
   }
 
