@@ -7,6 +7,10 @@
  * `message.created` frame to each of the two members' sockets. No storage, no authentication, no
  * rules. Whatever it reaches is an upper bound for any server in Node on this machine with this
  * load; Parley's figures are read against it.
+ *
+ * `--rate N` sends at a fixed N messages/s instead of as fast as 64 sends in flight allow: the
+ * floor's CPU per message at the rate `npm run bench -- --rate N` is read against (fewer messages
+ * per wake-up cost more each).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
@@ -14,7 +18,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { closeSockets, connectSockets, sendMessage, type Answer } from './lib/load.js';
+import { closeSockets, connectSockets, openLoop, sendMessage, type Answer } from './lib/load.js';
 import { cpuSecondsOf, line } from './lib/stats.js';
 
 const USERS = 2000;
@@ -63,7 +67,7 @@ function serve(port: number): void {
   server.listen(port, '127.0.0.1', () => process.send?.('ready'));
 }
 
-async function measure(url: string, pid: number, via: 'http' | 'ws'): Promise<void> {
+async function measure(url: string, pid: number, via: 'http' | 'ws', rate: number | null): Promise<void> {
   const answers = new Map<string, (a: Answer) => void>();
   let delivered = 0;
   const sockets = await connectSockets(
@@ -94,6 +98,7 @@ async function measure(url: string, pid: number, via: 'http' | 'ws'): Promise<vo
     acked++;
   };
   const run = async (seconds: number) => {
+    if (rate) return openLoop(rate, seconds, () => send(n++));
     const end = performance.now() + seconds * 1000;
     await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < end) await send(n++);
@@ -113,6 +118,9 @@ async function measure(url: string, pid: number, via: 'http' | 'ws'): Promise<vo
 async function main(): Promise<void> {
   const portAt = process.argv.indexOf('--serve');
   if (portAt >= 0) return serve(Number(process.argv[portAt + 1]));
+  const rateAt = process.argv.indexOf('--rate');
+  const rate = rateAt >= 0 ? Number(process.argv[rateAt + 1]) : null;
+  if (rate !== null && !(rate > 0)) throw new Error('--rate needs a positive number of messages/s');
   const pinned = os.cpus().length >= 2;
   if (pinned) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -121,9 +129,9 @@ async function main(): Promise<void> {
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve) => child.once('message', () => resolve()));
-  console.log(`Transport floor — ${os.cpus().length} CPUs, Node ${process.version}; relay ${pinned ? 'on CPU 0, load on CPU 1' : 'unpinned'}; ${USERS} sockets, ${IN_FLIGHT} sends in flight, ${SECONDS} s each`);
+  console.log(`Transport floor — ${os.cpus().length} CPUs, Node ${process.version}; relay ${pinned ? 'on CPU 0, load on CPU 1' : 'unpinned'}; ${USERS} sockets, ${rate ? `${rate} msg/s` : `${IN_FLIGHT} sends in flight`}, ${SECONDS} s each`);
   try {
-    for (const via of ['http', 'ws'] as const) await measure(`http://127.0.0.1:${port}`, child.pid!, via);
+    for (const via of ['http', 'ws'] as const) await measure(`http://127.0.0.1:${port}`, child.pid!, via, rate);
   } finally {
     child.kill();
   }

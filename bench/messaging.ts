@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchArgs } from './run.js';
-import { checkIntegrity, closeSockets, connectSockets, sendMessage, type Answer } from './lib/load.js';
+import { checkIntegrity, closeSockets, connectSockets, openLoop, sendMessage, type Answer } from './lib/load.js';
 import { seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
 import { cpuSecondsOf, kib, line, mib, ms, rssOf, summary } from './lib/stats.js';
 
@@ -51,7 +51,6 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   let acked = 0;
   let warmAcked = 0;
   let launched = 0;
-  let inflight = 0;
   const tag = randomBytes(3).toString('hex');
   const fire = async (n: number) => {
     const chat = chats[n % chats.length]!;
@@ -60,7 +59,6 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
     const recipient = fromA ? chat.b : chat.a;
     const clientId = `${tag}-${n}`;
     const url = nodeUrls[n % nodeUrls.length]!;
-    inflight++;
     pending.set(clientId, { start: performance.now(), recipient });
     const body = `bench message ${n} ${'x'.repeat(60)}`;
     try {
@@ -76,8 +74,6 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
       pending.delete(clientId);
       const code = (err as { code?: string }).code ?? 'error';
       failures.set(code, (failures.get(code) ?? 0) + 1);
-    } finally {
-      inflight--;
     }
   };
 
@@ -90,10 +86,8 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
 
   /** Sends for `seconds`: closed loop (`--peak`) or at a fixed rate. */
   const drive = async (seconds: number) => {
-    const begin = performance.now();
-    const end = begin + seconds * 1000;
-    const first = launched;
     if (args.peak) {
+      const end = performance.now() + seconds * 1000;
       await Promise.all(
         Array.from({ length: args.concurrency }, async () => {
           while (performance.now() < end) await fire(launched++);
@@ -101,27 +95,14 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
       );
       return;
     }
-    // Open loop: messages are due at fixed times whatever the answers; a backlog is capped so a
-    // saturated server shows up as failures and latency, not as a load generator out of memory.
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const now = performance.now();
-        const due = first + Math.floor(((Math.min(now, end) - begin) / 1000) * args.rate);
-        while (launched < due) {
-          if (inflight >= 5000) {
-            failures.set('skipped (5000 in flight)', (failures.get('skipped (5000 in flight)') ?? 0) + 1);
-            launched++;
-            continue;
-          }
-          void fire(launched++);
-        }
-        if (now >= end) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 2);
+    const skipped = 'skipped (5000 in flight)';
+    await openLoop(args.rate, seconds, () => fire(launched++), {
+      maxInFlight: 5000,
+      onSkip: () => {
+        failures.set(skipped, (failures.get(skipped) ?? 0) + 1);
+        launched++;
+      },
     });
-    while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
   };
 
   // Warm-up at the same load, not measured: connections, caches and the JIT settle first, so

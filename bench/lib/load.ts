@@ -123,3 +123,36 @@ export async function checkIntegrity(ctx: AppContext, conversationIds: string[])
   }
   return { rows, conversations: conversationIds.length, gaps, duplicateClientIds: dups };
 }
+
+/**
+ * Open loop: starts `send()` at fixed times, `rate` a second for `seconds`, whatever the answers
+ * (a closed loop would slow down with the server and hide its queueing), then waits for every
+ * send to settle. Past `maxInFlight` unanswered sends a due send is skipped (`onSkip`), so a
+ * saturated server shows up as failures and latency, not as a load generator out of memory.
+ */
+export async function openLoop(rate: number, seconds: number, send: () => Promise<unknown>, opts: { maxInFlight?: number; onSkip?: () => void } = {}): Promise<void> {
+  const begin = performance.now();
+  const end = begin + seconds * 1000;
+  let launched = 0;
+  let inflight = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const due = Math.floor(((Math.min(now, end) - begin) / 1000) * rate);
+      while (launched < due) {
+        launched++;
+        if (opts.maxInFlight !== undefined && inflight >= opts.maxInFlight) {
+          opts.onSkip?.();
+          continue;
+        }
+        inflight++;
+        void send().finally(() => inflight--);
+      }
+      if (now >= end) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
+}
