@@ -4,10 +4,21 @@
  */
 type Labels = Record<string, string>;
 
+const NO_LABELS: Labels = Object.freeze({});
+
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   if (keys.length === 0) return '';
   return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+}
+
+// Callers that pass the same label object each time (the request hook) get its key computed once.
+const keys = new WeakMap<Labels, string>();
+
+function keyOf(labels: Labels): string {
+  let k = keys.get(labels);
+  if (k === undefined) keys.set(labels, (k = labelKey(labels)));
+  return k;
 }
 
 interface Series {
@@ -20,8 +31,8 @@ export class Counter implements Series {
   readonly type = 'counter' as const;
   private values = new Map<string, number>();
   constructor(readonly help: string) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
+  inc(labels: Labels = NO_LABELS, by = 1): void {
+    const k = keyOf(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   get(labels: Labels = {}): number {
@@ -64,8 +75,8 @@ export class Histogram implements Series {
     readonly help: string,
     private readonly buckets: number[],
   ) {}
-  observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
+  observe(value: number, labels: Labels = NO_LABELS): void {
+    const k = keyOf(labels);
     let s = this.series.get(k);
     if (!s) {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0, labels };
