@@ -92,14 +92,18 @@ export class LocalDiskStorage implements FileStorage {
     await fs.mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
     const meter = new Meter(opts.maxBytes);
+    // `flush` syncs the file before it is closed: the blob is durable before it gets a key.
+    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
     try {
-      // `flush` syncs the file before it is closed: the blob is durable before it gets a key.
-      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
       await pipeline(source, meter, out);
       const sha256 = meter.hash.digest('hex');
       await this.settle(tmp, sha256);
       return { key: sha256, size: meter.size, sha256 };
     } catch (err) {
+      // A pipeline that fails early (a source refused or aborted at once) rejects before the
+      // file's open has finished; the open still creates the file afterwards. Removing it
+      // before the stream has closed would leave a stray temp file behind.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fs.rm(tmp, { force: true });
       throw err;
     }
