@@ -67,7 +67,8 @@ const UNSETTLED_MS = 1000;
 
 interface CachedSession {
   auth: AuthInfo;
-  expiresAt: string;
+  /** The session's expiry, in ms (a hit compares numbers, not ISO text made per request). */
+  expiresAt: number;
   cachedAt: number;
 }
 
@@ -109,16 +110,15 @@ export function forgetUserSessions(userId: string): void {
 export async function findSession(db: Executor, token: string): Promise<AuthInfo | null> {
   if (!token || token.length > 200) return null;
   const now = Date.now();
-  const iso = nowIso(now);
   // Keyed by the token itself (held only in this process's memory, like the request that carried
   // it): a hit then costs no SHA-256.
   const hit = cache.get(token);
   if (hit) {
-    if (now - hit.cachedAt < SESSION_CACHE_TTL_MS && hit.expiresAt > iso && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
+    if (now - hit.cachedAt < SESSION_CACHE_TTL_MS && hit.expiresAt > now && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
     cache.delete(token);
   }
   const row = await sessionByTokenHash.executeTakeFirst(db, hashSecret(token));
-  if (!row || row.s_revoked_at || row.s_expires_at <= iso) return null;
+  if (!row || row.s_revoked_at || row.s_expires_at <= nowIso(now)) return null;
   const { s_id: sessionId, s_expires_at: expiresAt, s_revoked_at: _revoked, s_last_seen_at: lastSeenAt, ...user } = row;
   if (user.status !== 'active') return null;
   if (now - Date.parse(lastSeenAt) > TOUCH_EVERY_MS) {
@@ -127,7 +127,7 @@ export async function findSession(db: Executor, token: string): Promise<AuthInfo
   const auth: AuthInfo = { user, sessionId };
   if (!isUnsettled(user.id, Date.now())) {
     if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
-    cache.set(token, { auth, expiresAt, cachedAt: now });
+    cache.set(token, { auth, expiresAt: Date.parse(expiresAt), cachedAt: now });
   }
   return auth;
 }
