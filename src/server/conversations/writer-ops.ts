@@ -100,19 +100,43 @@ function prepare(raw: SQLite.Database) {
     ),
     cursor: raw.prepare<[number, string, string, number]>('UPDATE conversation_members SET last_read_seq = ? WHERE conversation_id = ? AND user_id = ? AND last_read_seq < ?'),
     members: raw.prepare<[string], { user_id: string }>('SELECT user_id FROM conversation_members WHERE conversation_id = ? AND left_at IS NULL'),
+    // The batch's own transaction control, prepared once: `exec` parses its text on every call,
+    // and a batch runs four of these.
+    begin: raw.prepare('BEGIN IMMEDIATE'),
+    commit: raw.prepare('COMMIT'),
+    rollback: raw.prepare('ROLLBACK'),
+    syncNormal: raw.prepare('PRAGMA synchronous = NORMAL'),
+    syncFull: raw.prepare('PRAGMA synchronous = FULL'),
   };
 }
 
 const prepared = new WeakMap<SQLite.Database, Stmts>();
+
+function statementsOf(raw: SQLite.Database): Stmts {
+  let s = prepared.get(raw);
+  if (!s) prepared.set(raw, (s = prepare(raw)));
+  return s;
+}
+
+/** A batch's transaction on the raw SQLite handle: begin, commit, roll back, and its sync mode. */
+export function sqliteControl(raw: SQLite.Database) {
+  const st = statementsOf(raw);
+  return {
+    begin: () => st.begin.run(),
+    commit: () => st.commit.run(),
+    rollback: () => st.rollback.run(),
+    /** Commits that only write the WAL; the writer flushes it itself (see wal-sync.ts). */
+    deferSync: () => st.syncNormal.run(),
+    restoreSync: () => st.syncFull.run(),
+  };
+}
 
 /**
  * Prepared statements on the raw SQLite handle. The caller holds Kysely's one connection (so no
  * other transaction is open on it) and has begun the transaction.
  */
 export function sqliteOps(raw: SQLite.Database, db: Executor): BatchOps {
-  let s = prepared.get(raw);
-  if (!s) prepared.set(raw, (s = prepare(raw)));
-  const st = s;
+  const st = statementsOf(raw);
   return {
     db,
     async read(keys, conversationIds) {

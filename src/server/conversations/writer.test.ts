@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import { AppError } from '../http/errors.js';
 import { describeEachDb } from '../testing/each-db.js';
@@ -106,6 +106,30 @@ describeEachDb('message writer', (t) => {
       const results = await Promise.all(pending);
       expect(results.map((r) => r.message.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       await expect(w.submit({ conversationId: conv.id, senderId: a!.user.id, clientId: 'late', body: 'x', fileIds: [] })).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await node.close();
+    }
+  });
+});
+
+describe('message writer on SQLite', () => {
+  it('hands the connection back in FULL sync after each batch, committed or rolled back', async () => {
+    const node = await startTestServer('sqlite');
+    try {
+      const raw = node.ctx.dbHandle.sqlite!;
+      const FULL = 2;
+      const org = await makeOrg(node.ctx, { plan: 'paid' });
+      const [a, b] = await Promise.all([makeUser(node, { org }), makeUser(node, { org })]);
+      const conv = await a!.api.call(api.conversations.startDirect, { body: { email: b!.email } });
+      const w = messageWriter(node.ctx);
+      const send = (clientId: string, body: string) => w.submit({ conversationId: conv.id, senderId: a!.user.id, clientId, body, fileIds: [] });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => send(`ok${i}`, 'fine')));
+      expect(raw.pragma('synchronous', { simple: true })).toBe(FULL);
+      // A row the database refuses rolls the whole batch back.
+      await expect(send('bad', null as unknown as string)).rejects.toMatchObject({ status: 503 });
+      expect(raw.inTransaction).toBe(false);
+      expect(raw.pragma('synchronous', { simple: true })).toBe(FULL);
+      expect((await send('after', 'still fine')).message.seq).toBe(21);
     } finally {
       await node.close();
     }

@@ -7,7 +7,7 @@ import { linkAttachments, loadMessageFiles } from './attachments.js';
 import { presentMessage } from './present.js';
 import type { MessageRow } from './store.js';
 import { WalSync } from './wal-sync.js';
-import { postgresOps, seqOf, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
+import { postgresOps, seqOf, sqliteControl, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
 
 /** One send, already authorized and validated by the service. */
 export interface SendRequest {
@@ -168,20 +168,21 @@ export class MessageWriter {
       // With a WAL flush of our own, COMMIT only writes (synchronous = NORMAL for this one
       // transaction; the connection goes back to FULL for everyone else right after).
       const deferSync = this.wal !== null;
+      const tx = sqliteControl(raw);
       return this.ctx.db.connection().execute(async (conn) => {
-        if (deferSync) raw.exec('PRAGMA synchronous = NORMAL');
+        if (deferSync) tx.deferSync();
         try {
-          raw.exec('BEGIN IMMEDIATE');
+          tx.begin();
           try {
             const result = await runBatch(sqliteOps(raw, conn), reqs, now);
-            raw.exec('COMMIT');
+            tx.commit();
             return result;
           } catch (err) {
-            if (raw.inTransaction) raw.exec('ROLLBACK');
+            if (raw.inTransaction) tx.rollback();
             throw err;
           }
         } finally {
-          if (deferSync) raw.exec('PRAGMA synchronous = FULL');
+          if (deferSync) tx.restoreSync();
         }
       });
     }
