@@ -116,7 +116,7 @@ export async function runGroup(dep: Deployment, members: number): Promise<void> 
     },
   );
   await settle(1000);
-  // The first messages after start run the fan-out in unoptimized code (27–47 ms to the last
+  // The first messages after start run the fan-out in unoptimized code (up to about 50 ms to the last
   // member, against about 15 once warm): a few go first, unmeasured, as the messaging benchmark
   // warms up, so the figures describe a node that has been up a while.
   const warmup = 10;

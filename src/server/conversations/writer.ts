@@ -142,7 +142,7 @@ export class MessageWriter {
       if (o instanceof AppError) p.reject(o);
       else p.resolve(o);
     });
-    if (result.created.length > 0) this.ctx.metrics.messagesSent.inc({}, result.created.length);
+    if (result.created.length > 0) this.ctx.metrics.messagesSent.inc(undefined, result.created.length);
     for (const c of result.created) {
       try {
         this.ctx.events.publish(c.memberIds, { type: 'message.created', conversationId: c.message.conversationId, message: c.message }, { skipConnection: c.origin });
