@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchArgs } from './run.js';
 import { checkIntegrity, closeSockets, connectSockets, openLoop, sendMessage, type Answer } from './lib/load.js';
+import { printNodeWindow, scrapeMetrics } from './lib/metrics.js';
 import { seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
 import { cpuSecondsOf, kib, line, mib, ms, rssOf, summary } from './lib/stats.js';
+
+const LOOP_TICK_MS = 5;
 
 /**
  * Messaging under load: every user has a socket; messages go to the direct chats round-robin,
@@ -123,8 +126,9 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
 
   // The load generator's own stalls (its garbage collection, a burst of frames) delay the time it
   // stamps on an arrival: they are reported so a tail can be told apart from the server's.
-  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
   loopDelay.enable();
+  const scrapesBefore = await Promise.all(nodeUrls.map(scrapeMetrics));
   const cpu0 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
   const start = performance.now();
   const mode = `${args.peak ? `closed loop, ${args.concurrency} in flight` : `${args.rate} msg/s`}, ${args.via === 'ws' ? 'message.send frames on the WebSocket' : 'POST'}`;
@@ -133,6 +137,7 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   const elapsed = (performance.now() - start) / 1000;
   loopDelay.disable();
   const cpu1 = pids.reduce((s, p) => s + cpuSecondsOf(p), 0);
+  const scrapesAfter = await Promise.all(nodeUrls.map(scrapeMetrics));
   const rssEnd = pids.map(rssOf);
   // Deliveries still travelling get five seconds.
   const wait = performance.now() + 5000;
@@ -148,12 +153,17 @@ export async function runMessaging(dep: Deployment, args: BenchArgs): Promise<bo
   if (failures.size) line('failed sends', [...failures].map(([k, v]) => `${k}: ${v}`).join(', '));
   line('end-to-end latency p50 / p95 / p99', `${ms(lat.p50)} / ${ms(lat.p95)} / ${ms(lat.p99)} (max ${ms(lat.max)})`);
   line('POST acknowledgement p50 / p99', `${ms(ack.p50)} / ${ms(ack.p99)}`);
-  line('load generator event-loop delay p99', `${ms(loopDelay.percentile(99) / 1e6)} (max ${ms(loopDelay.max / 1e6)})`);
+  // The monitor records the time between its ticks: a loop never late reads one tick.
+  const late = (ns: number) => ms(Math.max(0, ns / 1e6 - LOOP_TICK_MS));
+  line('load generator event-loop delay p99', `${late(loopDelay.percentile(99))} (max ${late(loopDelay.max)})`);
   line('delivered to recipients', `${deliveries} of ${acked}${pending.size ? ` (${pending.size} not delivered)` : ''}`);
   line('rows in the database', `${integrity.rows} in ${integrity.conversations} chats; seq gaps: ${integrity.gaps}; duplicates: ${integrity.duplicateClientIds}`);
   line('server RSS (idle sockets → end)', `${mib(rssIdle.reduce((s, v) => s + v, 0))} → ${mib(rssEnd.reduce((s, v) => s + v, 0))}`);
   line('memory per idle connection', kib(idleDelta / sockets.length));
   line('server CPU per message', `${(((cpu1 - cpu0) / Math.max(1, acked)) * 1000).toFixed(3)} ms (${(cpu1 - cpu0).toFixed(1)} CPU-s)`);
+  // What each node saw of the same window: how its messages were batched, what its storage waited
+  // on, and how late its event loop ran (a tail that the CPU figure alone does not explain).
+  scrapesAfter.forEach((after, i) => printNodeWindow(nodeUrls.length > 1 ? `node ${i + 1}: ` : 'server ', scrapesBefore[i]!, after));
   const ok = integrity.rows === acked + warmAcked && integrity.gaps === 0 && integrity.duplicateClientIds === 0 && pending.size === 0;
   console.log(ok ? '\nOK: no message lost or duplicated; every one delivered.' : '\nPROBLEM: see the figures above.');
   return ok;

@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/writer.ts [--postgres [url]]`: the group-commit message writer alone, in process
- * (no HTTP, no WebSockets): 1,000 direct chats, 512 sends in flight, 10 s after a 2 s warm-up.
- * Run it pinned to one CPU (`taskset -c 0 npx tsx bench/writer.ts`) to compare with the server.
+ * `npx tsx bench/writer.ts [--postgres [url]] [--rate N]`: the group-commit message writer alone,
+ * in process (no HTTP, no WebSockets): 1,000 direct chats, 512 sends in flight (or N sends a
+ * second, open loop), 10 s after a 2 s warm-up. Run it pinned to one CPU
+ * (`taskset -c 0 npx tsx bench/writer.ts`) to compare with the server.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { directKey, insertConversation, newConversationRow } from '../src/server
 import { messageWriter } from '../src/server/conversations/writer.js';
 import { openDataContext } from '../src/server/realtime/child-server.js';
 import { createTestDatabase, type TestDatabase } from '../src/server/testing/databases.js';
+import { openLoop } from './lib/load.js';
 import { seedUsers } from './lib/setup.js';
 
 const CHATS = 1000;
@@ -18,9 +20,13 @@ const IN_FLIGHT = 512;
 
 async function main(): Promise<void> {
   const pgAt = process.argv.indexOf('--postgres');
+  const rateAt = process.argv.indexOf('--rate');
+  const rate = rateAt >= 0 ? Number(process.argv[rateAt + 1]) : 0;
+  if (rateAt >= 0 && !(rate > 0)) throw new Error('--rate needs a positive number of messages a second');
   let pg: TestDatabase | null = null;
   if (pgAt >= 0) {
-    process.env.PARLEY_TEST_DATABASE_URL = process.argv[pgAt + 1] ?? process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const url = process.argv[pgAt + 1];
+    process.env.PARLEY_TEST_DATABASE_URL = (url?.startsWith('--') ? undefined : url) ?? process.env.PARLEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
     pg = await createTestDatabase('postgres');
   }
   const dir = pg?.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-writer-'));
@@ -42,15 +48,17 @@ async function main(): Promise<void> {
     });
     const writer = messageWriter(ctx);
     let n = 0;
+    const sendOne = () => {
+      const i = n++;
+      const c = chats[i % CHATS]!;
+      return writer.submit({ conversationId: c.id, senderId: i % 2 ? c.a : c.b, clientId: `w${i}`, body: `writer message ${i} ${'x'.repeat(60)}`, fileIds: [] });
+    };
     const run = async (seconds: number) => {
+      if (rate) return openLoop(rate, seconds, sendOne);
       const end = performance.now() + seconds * 1000;
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async () => {
-          while (performance.now() < end) {
-            const i = n++;
-            const c = chats[i % CHATS]!;
-            await writer.submit({ conversationId: c.id, senderId: i % 2 ? c.a : c.b, clientId: `w${i}`, body: `writer message ${i} ${'x'.repeat(60)}`, fileIds: [] });
-          }
+          while (performance.now() < end) await sendOne();
         }),
       );
     };
@@ -62,7 +70,7 @@ async function main(): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const sent = n - first;
-    console.log(`message writer alone (${pg ? 'PostgreSQL' : 'SQLite'}): ${(sent / secs).toFixed(0)} durable msg/s, ${((cpu.user + cpu.system) / 1000 / sent).toFixed(3)} ms CPU per message`);
+    console.log(`message writer alone (${pg ? 'PostgreSQL' : 'SQLite'}${rate ? `, ${rate} msg/s offered` : ''}): ${(sent / secs).toFixed(0)} durable msg/s, ${((cpu.user + cpu.system) / 1000 / sent).toFixed(3)} ms CPU per message`);
   } finally {
     await ctx.lifecycle.close();
     if (pg) await pg.drop();

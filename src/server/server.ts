@@ -43,6 +43,8 @@ export async function createContext(config: Config, log: Logger = createLogger(c
   lifecycle.onClose(() => dbHandle.close());
   lifecycle.onClose(() => ctx.events.close());
   lifecycle.onClose(() => ctx.mailer.close());
+  const stopWatching = ctx.metrics.watchEventLoop();
+  lifecycle.onClose(stopWatching);
   return ctx;
 }
 

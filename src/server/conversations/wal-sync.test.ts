@@ -27,7 +27,16 @@ describe('WalSync', () => {
   it('under commits that never pause, the WAL starts over instead of growing, and every commit is flushed', async () => {
     const { db, file } = open();
     const quietFrames = 1000;
-    const wal = WalSync.for(db, { quietFrames, checkpointEveryMs: 10 })!;
+    const seen = { flush: 0, checkpoint: 0, hold: 0 };
+    const wal = WalSync.for(db, {
+      quietFrames,
+      checkpointEveryMs: 10,
+      observe: {
+        flush: (s) => (seen.flush += s >= 0 ? 1 : NaN),
+        checkpoint: (s) => (seen.checkpoint += s >= 0 ? 1 : NaN),
+        hold: (s) => (seen.hold += s >= 0 ? 1 : NaN),
+      },
+    })!;
     expect(wal).not.toBeNull();
     await wal.checkpointerStarted();
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
@@ -52,6 +61,10 @@ describe('WalSync', () => {
     // backstop is at 64,000); with it, it restarts a little after `quietFrames`.
     expect(largest / PAGE).toBeLessThan(quietFrames * 3);
     expect(COMMITS * 12).toBeGreaterThan(quietFrames * 15);
+    // Each flush, checkpoint and hold was reported with its duration (the node's metrics).
+    expect(seen.flush).toBe(COMMITS);
+    expect(seen.checkpoint).toBeGreaterThan(0);
+    expect(seen.hold).toBeGreaterThan(0);
     db.close();
   }, 60_000);
 

@@ -8,6 +8,14 @@ export interface WalSyncOptions {
   quietFrames: number;
   /** Interval of the worker's background checkpoints. */
   checkpointEveryMs: number;
+  /** Told the duration (seconds) of each flush, checkpoint and hold, for the node's metrics. */
+  observe?: WalObserver;
+}
+
+export interface WalObserver {
+  flush(seconds: number): void;
+  checkpoint(seconds: number): void;
+  hold(seconds: number): void;
 }
 
 /**
@@ -54,7 +62,7 @@ export class WalSync {
   private closed = false;
   /** Frames in the WAL at the worker's last checkpoint. */
   private walFrames = 0;
-  private quiet: { promise: Promise<void>; resolve: () => void } | null = null;
+  private quiet: { promise: Promise<void>; resolve: () => void; since: number } | null = null;
   private startedResolve: () => void = () => undefined;
   private readonly startedPromise = new Promise<void>((resolve) => (this.startedResolve = resolve));
   /** Phase one of a quiet checkpoint: asked of the worker, not answered yet. */
@@ -104,7 +112,9 @@ export class WalSync {
         try {
           this.fd ??= fs.openSync(this.walPath, 'r');
           const fd = this.fd;
+          const since = performance.now();
           await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+          this.options.observe?.flush((performance.now() - since) / 1000);
           for (const w of round) w.resolve();
         } catch (err) {
           for (const w of round) w.reject(err);
@@ -129,7 +139,7 @@ export class WalSync {
       this.prepared = false;
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
-      this.quiet = { promise, resolve };
+      this.quiet = { promise, resolve, since: performance.now() };
       // A worker that does not answer in time must not hold messages up. (Referenced: messages
       // waiting here keep the process alive, as their commit would.)
       const timer = setTimeout(() => this.endQuiet(), QUIET_CHECKPOINT_TIMEOUT_MS);
@@ -143,13 +153,16 @@ export class WalSync {
     this.walFrames = 0;
     const q = this.quiet;
     this.quiet = null;
-    q?.resolve();
+    if (!q) return;
+    this.options.observe?.hold((performance.now() - q.since) / 1000);
+    q.resolve();
   }
 
   private onWorkerMessage(m: unknown): void {
-    const r = m as { log?: unknown; quiet?: unknown; prepared?: unknown; ready?: unknown };
+    const r = m as { log?: unknown; ms?: unknown; quiet?: unknown; prepared?: unknown; ready?: unknown };
     if (r.ready === true) this.startedResolve();
     if (typeof r.log === 'number') this.walFrames = r.log;
+    if (typeof r.ms === 'number') this.options.observe?.checkpoint(r.ms / 1000);
     if (r.prepared === true) {
       this.preparing = false;
       this.prepared = true;
@@ -220,8 +233,9 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 100');
 const checkpoint = () => {
   try {
+    const since = performance.now();
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
-    parentPort.postMessage({ log: r.log });
+    parentPort.postMessage({ log: r.log, ms: performance.now() - since });
   } catch { /* busy: the next round */ }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);

@@ -74,7 +74,12 @@ export class MessageWriter {
   private readonly flushing = new Set<Promise<void>>();
 
   constructor(private readonly ctx: AppContext) {
-    this.wal = ctx.dbHandle.sqlite ? WalSync.for(ctx.dbHandle.sqlite) : null;
+    const m = ctx.metrics;
+    this.wal = ctx.dbHandle.sqlite
+      ? WalSync.for(ctx.dbHandle.sqlite, {
+          observe: { flush: (s) => m.walFlush.observe(s), checkpoint: (s) => m.walCheckpoint.observe(s), hold: (s) => m.walHold.observe(s) },
+        })
+      : null;
   }
 
   submit(req: SendRequest): Promise<SendResult> {
@@ -111,6 +116,7 @@ export class MessageWriter {
     let result: BatchResult;
     try {
       result = await this.writeBatch(batch.map((p) => p.req));
+      this.ctx.metrics.messageBatch.observe(batch.length);
     } catch (err) {
       if (batch.length > 1) {
         // One bad request must not fail its neighbours: each goes again on its own.

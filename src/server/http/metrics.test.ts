@@ -89,7 +89,7 @@ describe('metrics registry', () => {
   });
 });
 
-describeEachDb('/metrics', (t) => {
+describeEachDb('/metrics', (t, kind) => {
   async function scrape() {
     const res = await fetch(`${t().url}/metrics`);
     expect(res.status).toBe(200);
@@ -103,6 +103,31 @@ describeEachDb('/metrics', (t) => {
     expect(types.get('parley_http_request_duration_seconds')).toBe('histogram');
     expect(types.get('parley_websocket_connections')).toBe('gauge');
     expect(types.get('parley_messages_sent_total')).toBe('counter');
+    expect(types.get('parley_message_batch_size')).toBe('histogram');
+    expect(types.get('parley_wal_flush_seconds')).toBe('histogram');
+    expect(types.get('parley_wal_checkpoint_seconds')).toBe('histogram');
+    expect(types.get('parley_wal_hold_seconds')).toBe('histogram');
+    expect(types.get('parley_event_loop_delay_seconds')).toBe('gauge');
+  });
+
+  it("parley_event_loop_delay_seconds shows a block of the node's event loop, once", async () => {
+    await scrape();
+    // The window a scrape opens measures from its first tick (10 ms) on.
+    await new Promise((r) => setTimeout(r, 30));
+    // The node runs in this process: blocking here blocks it.
+    const until = performance.now() + 80;
+    while (performance.now() < until) {
+      // busy: no timer can run
+    }
+    const delay = (s: Sample[], stat: string) => value(s, 'parley_event_loop_delay_seconds', { stat });
+    // The monitor's overdue tick runs after the loop's I/O: let it run before asking.
+    await new Promise((r) => setTimeout(r, 15));
+    const blocked = (await scrape()).samples;
+    expect(delay(blocked, 'max')).toBeGreaterThanOrEqual(0.06);
+    expect(delay(blocked, 'p99')).toBeLessThanOrEqual(delay(blocked, 'max'));
+    // A scrape starts a new window: the block is not reported again.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(delay((await scrape()).samples, 'max')).toBeLessThan(0.06);
   });
 
   it('counts requests and their latency per route template, not per URL', async () => {
@@ -172,5 +197,29 @@ describeEachDb('/metrics', (t) => {
     // The same clientId again answers the first message; nothing new is stored.
     await ann.api.call(api.messages.send, { params: { id: chat.id }, body: { clientId: 'm1', body: 'hello m1' } });
     expect(await sent()).toBe(before + 3);
+  });
+
+  it("the message writer's batches, and on SQLite its WAL flushes, are counted", async () => {
+    const org = await makeOrg(t().ctx);
+    const ann = await makeUser(t(), { org });
+    const bob = await makeUser(t(), { org });
+    const chat = await ann.api.call(api.conversations.create, { body: { title: 'batches', memberIds: [bob.user.id] } });
+    const before = (await scrape()).samples;
+    // Twenty sends at once: group commit stores them in fewer transactions than sends.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ann.api.call(api.messages.send, { params: { id: chat.id }, body: { clientId: `b${i}`, body: `batch ${i}` } })),
+    );
+    const after = (await scrape()).samples;
+    const d = (name: string) => value(after, name) - value(before, name);
+    expect(d('parley_message_batch_size_sum')).toBe(20);
+    expect(d('parley_message_batch_size_count')).toBeGreaterThanOrEqual(1);
+    expect(d('parley_message_batch_size_count')).toBeLessThanOrEqual(20);
+    if (kind === 'sqlite') {
+      // Every batch is acknowledged after a flush; flushes may cover several batches.
+      expect(d('parley_wal_flush_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(d('parley_wal_flush_seconds_count')).toBeLessThanOrEqual(d('parley_message_batch_size_count'));
+    } else {
+      expect(find(after, 'parley_wal_flush_seconds_count')).toEqual([]);
+    }
   });
 });

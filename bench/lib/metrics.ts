@@ -1,0 +1,64 @@
+/**
+ * Reads a node's /metrics (Prometheus text) so a run can print what the node itself saw over the
+ * measured window: its message batches, its WAL flushes, checkpoints and holds, and how late its
+ * event loop ran. A scrape also starts the node's next event-loop-delay window.
+ */
+import { line } from './stats.js';
+
+export type Scrape = Map<string, number>;
+
+export async function scrapeMetrics(url: string): Promise<Scrape> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Scrape = new Map();
+  for (const l of text.split('\n')) {
+    if (!l || l.startsWith('#')) continue;
+    const at = l.lastIndexOf(' ');
+    out.set(l.slice(0, at), Number(l.slice(at + 1)));
+  }
+  return out;
+}
+
+interface Window {
+  count: number;
+  sum: number;
+  /** Cumulative counts by upper bound (seconds, or messages), +Inf last. */
+  buckets: [number, number][];
+}
+
+/** A histogram's observations between two scrapes of the same node. */
+function windowOf(before: Scrape, after: Scrape, name: string): Window {
+  const d = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  const buckets: [number, number][] = [];
+  for (const key of after.keys()) {
+    const m = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(key);
+    if (m) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), d(key)]);
+  }
+  return { count: d(`${name}_count`), sum: d(`${name}_sum`), buckets };
+}
+
+/** The bucket bound under which a share `q` of the window's observations fall. */
+function bound(w: Window, q: number, unit: (v: number) => string): string {
+  const hit = w.buckets.find(([, c]) => c >= q * w.count);
+  if (!hit || hit[0] === Infinity) {
+    const last = w.buckets[w.buckets.length - 2];
+    return last ? `> ${unit(last[0])}` : '?';
+  }
+  return `≤ ${unit(hit[0])}`;
+}
+
+const ms = (s: number) => `${+(s * 1000).toFixed(1)} ms`;
+
+/** Prints the node's own figures for the window between two scrapes. */
+export function printNodeWindow(label: string, before: Scrape, after: Scrape): void {
+  const batches = windowOf(before, after, 'parley_message_batch_size');
+  if (batches.count > 0) line(`${label}message batches`, `${batches.count} (${(batches.sum / batches.count).toFixed(1)} messages each)`);
+  const flush = windowOf(before, after, 'parley_wal_flush_seconds');
+  if (flush.count > 0) line(`${label}WAL flushes`, `${flush.count}, p50 ${bound(flush, 0.5, ms)}, p99 ${bound(flush, 0.99, ms)}, longest ${bound(flush, 1, ms)}`);
+  const ckpt = windowOf(before, after, 'parley_wal_checkpoint_seconds');
+  if (ckpt.count > 0) line(`${label}WAL checkpoints`, `${ckpt.count}, ${ms(ckpt.sum)} in all, longest ${bound(ckpt, 1, ms)}`);
+  const hold = windowOf(before, after, 'parley_wal_hold_seconds');
+  if (ckpt.count > 0) line(`${label}commits held for a checkpoint`, `${hold.count} times, ${ms(hold.sum)} in all${hold.count ? `, longest ${bound(hold, 1, ms)}` : ''}`);
+  const delay = (stat: string) => after.get(`parley_event_loop_delay_seconds{stat="${stat}"}`);
+  const p99 = delay('p99');
+  if (p99 !== undefined) line(`${label}event-loop delay p99`, `${ms(p99)} (max ${ms(delay('max') ?? 0)})`);
+}
