@@ -1,10 +1,33 @@
-import { expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { nowIso } from '../db/util.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeUser } from '../testing/factories.js';
 import { doCreateSession, findSession, SESSION_CACHE_TTL_MS } from './sessions.js';
 
 describeEachDb('accounts: session cache', (t) => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a reload of an unchanged session keeps the cached copy; a change to the user is seen', async () => {
+    const u = await makeUser(t());
+    const { token } = await doCreateSession(t().ctx.db, u.user.id);
+    const first = await findSession(t().ctx.db, token);
+    expect(first?.user.id).toBe(u.user.id);
+    // Past the cache's lifetime (only the clock moves): the session is read again.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + SESSION_CACHE_TTL_MS + 1);
+    expect(await findSession(t().ctx.db, token)).toBe(first);
+    // The user changes behind the node's back (another process): the next reload answers it.
+    await t().ctx.db.updateTable('users').set({ display_name: 'Renamed elsewhere' }).where('id', '=', u.user.id).execute();
+    expect(await findSession(t().ctx.db, token)).toBe(first);
+    vi.setSystemTime(Date.now() + SESSION_CACHE_TTL_MS + 1);
+    const renamed = await findSession(t().ctx.db, token);
+    expect(renamed).not.toBe(first);
+    expect(renamed?.user.display_name).toBe('Renamed elsewhere');
+    expect(first?.user.display_name).not.toBe('Renamed elsewhere');
+  });
+
   it('refuses a session that expires while it is cached, well within the cache time', async () => {
     const u = await makeUser(t());
     const { token, sessionId } = await doCreateSession(t().ctx.db, u.user.id);

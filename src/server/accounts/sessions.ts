@@ -1,5 +1,5 @@
 import type { Executor } from '../context.js';
-import { newId, nowIso } from '../db/util.js';
+import { newId, nowIso, sameRow } from '../db/util.js';
 import { precompiled } from '../db/precompiled.js';
 import type { UserWithOrg } from './store.js';
 import { hashSecret, newSecret } from './tokens.js';
@@ -124,11 +124,18 @@ export async function findSession(db: Executor, token: string): Promise<AuthInfo
   if (now - Date.parse(lastSeenAt) > TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: nowIso() }).where('id', '=', sessionId).execute();
   }
-  const auth: AuthInfo = { user, sessionId };
-  if (!isUnsettled(user.id, Date.now())) {
-    if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
-    cache.set(token, { auth, expiresAt: Date.parse(expiresAt), cachedAt: now });
+  if (isUnsettled(user.id, Date.now())) return { user, sessionId };
+  if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
+  // Unchanged since it was cached: the cached copy is kept and this one dies young (see
+  // `SendTargetCache.set` for why a reload must not replace what the cache holds).
+  if (hit && hit.auth.sessionId === sessionId && sameRow(hit.auth.user, user)) {
+    hit.cachedAt = now;
+    hit.expiresAt = Date.parse(expiresAt);
+    cache.set(token, hit);
+    return hit.auth;
   }
+  const auth: AuthInfo = { user, sessionId };
+  cache.set(token, { auth, expiresAt: Date.parse(expiresAt), cachedAt: now });
   return auth;
 }
 

@@ -1,5 +1,6 @@
 import type { AppContext, Executor } from '../context.js';
 import { precompiled } from '../db/precompiled.js';
+import { sameRow } from '../db/util.js';
 import type { PersonRow } from '../external/rules.js';
 import { notFound } from '../http/errors.js';
 import { sendTargetCache } from './send-targets.js';
@@ -57,11 +58,23 @@ async function loadSendTarget(db: Executor, conversationId: string, userId: stri
 
 export type SendTarget = NonNullable<Awaited<ReturnType<typeof loadSendTarget>>>;
 
+// Counters of the chat and of the sender's membership: they move with every message, and sending
+// never reads them (see `checkSendTarget`).
+const COUNTERS: ReadonlySet<string> = new Set(['last_seq', 'last_activity_at', 'last_change_seq', 'last_read_seq']);
+
+/** The same target but for its counters: what sending decides on has not changed. */
+export function sameSendTarget(kept: SendTarget, loaded: SendTarget): boolean {
+  if (!sameRow(kept.conv, loaded.conv, COUNTERS)) return false;
+  const [x, y] = [kept.other, loaded.other];
+  return x === null || y === null ? x === y : sameRow(x, y);
+}
+
 /**
  * `checkMembership` for sending: also answers the other person of a direct chat (null when there
  * is none, as in a pending chat), so the cross-org rules need not load them again. Answers come
- * from the node's send-target cache when fresh (see send-targets.ts for why that is safe); the
- * row's counters (last_seq and the like) may then be a moment old, which sending never reads.
+ * from the node's send-target cache when fresh (see send-targets.ts for why that is safe). The
+ * row's counters (last_seq and the like) may then be old: a reload that finds the target
+ * unchanged but for its counters keeps the first answer. Sending never reads them.
  */
 export async function checkSendTarget(ctx: AppContext, conversationId: string, userId: string): Promise<Readonly<SendTarget>> {
   const cache = sendTargetCache<SendTarget>(ctx);
@@ -69,6 +82,5 @@ export async function checkSendTarget(ctx: AppContext, conversationId: string, u
   if (cached) return cached;
   const loaded = await loadSendTarget(ctx.db, conversationId, userId);
   if (!loaded) throw notFound('Conversation');
-  cache.set(conversationId, userId, loaded, loaded.other?.id ?? null);
-  return loaded;
+  return cache.set(conversationId, userId, loaded, loaded.other?.id ?? null, Date.now(), sameSendTarget);
 }

@@ -3,17 +3,38 @@ import { api } from '../../shared/api/index.js';
 import { nowIso } from '../db/util.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
-import { SendTargetCache } from './send-targets.js';
+import { checkSendTarget, sameSendTarget, type SendTarget } from './access.js';
+import { SendTargetCache, sendTargetCache } from './send-targets.js';
 import { cid, directPair, expectApiError } from './test-helpers.js';
 
 describe('SendTargetCache', () => {
-  it('answers an entry until it is ttlMs old, then forgets it', () => {
+  it('answers an entry until it is ttlMs old', () => {
     const c = new SendTargetCache<string>(1000, 100);
     c.set('conv', 'ann', 'target', 'bob', 5000);
     expect(c.get('conv', 'ann', 5999)).toBe('target');
     expect(c.get('conv', 'bob', 5999)).toBeUndefined();
     expect(c.get('conv', 'ann', 6000)).toBeUndefined();
-    expect(c.entries).toBe(0);
+  });
+
+  it('a reload that is the same keeps the first value and starts its age over; a different one replaces it', () => {
+    const c = new SendTargetCache<{ v: number }>(1000, 100);
+    const sameV = (a: { v: number }, b: { v: number }) => a.v === b.v;
+    const first = { v: 1 };
+    expect(c.set('conv', 'ann', first, 'bob', 0, sameV)).toBe(first);
+    // Expired, then reloaded unchanged: the first object is answered and remembered anew.
+    expect(c.get('conv', 'ann', 1500)).toBeUndefined();
+    expect(c.set('conv', 'ann', { v: 1 }, 'bob', 1500, sameV)).toBe(first);
+    expect(c.get('conv', 'ann', 2400)).toBe(first);
+    // A change replaces it, and so does another other person (the rules' view of the chat).
+    const changed = { v: 2 };
+    expect(c.set('conv', 'ann', changed, 'bob', 3000, sameV)).toBe(changed);
+    const moved = { v: 2 };
+    expect(c.set('conv', 'ann', moved, 'cat', 3100, sameV)).toBe(moved);
+    // Without a comparison every load replaces.
+    const plain = { v: 2 };
+    expect(c.set('conv', 'ann', plain, 'cat', 3200)).toBe(plain);
+    expect(c.get('conv', 'ann', 3300)).toBe(plain);
+    expect(c.entries).toBe(1);
   });
 
   it('forgets a conversation for all its senders, and only that one', () => {
@@ -49,6 +70,28 @@ describe('SendTargetCache', () => {
 });
 
 describeEachDb('sending from a remembered send target', (t) => {
+  it('a reload finding only new counters keeps the remembered target; any other change is seen', async () => {
+    const { a, conversationId } = await directPair(t());
+    const first = await checkSendTarget(t().ctx, conversationId, a.user.id);
+    const age = () => {
+      // As if `ttlMs` had passed: the same entry, remembered long ago.
+      sendTargetCache<SendTarget>(t().ctx).set(conversationId, a.user.id, first, first.other?.id ?? null, Date.now() - 60_000);
+    };
+    await a.api.call(api.messages.send, { params: { id: conversationId }, body: { clientId: cid(), body: 'moves the counters' } });
+    age();
+    const reloaded = await checkSendTarget(t().ctx, conversationId, a.user.id);
+    expect(reloaded).toBe(first);
+    // What the rules decide on changes behind the node's back: the reload answers it.
+    await t().ctx.db.updateTable('conversations').set({ state: 'request' }).where('id', '=', conversationId).execute();
+    age();
+    const changed = await checkSendTarget(t().ctx, conversationId, a.user.id);
+    expect(changed).not.toBe(first);
+    expect(changed.conv.state).toBe('request');
+    expect(sameSendTarget(first, changed)).toBe(false);
+    expect(sameSendTarget(first, { ...first, conv: { ...first.conv, last_seq: first.conv.last_seq + 5 } })).toBe(true);
+    expect(sameSendTarget(first, { ...first, other: null })).toBe(false);
+  });
+
   it('a member taken out without any event cannot send: membership is decided where the message is stored', async () => {
     const { a, b, conversationId } = await directPair(t());
     // The first send loads (and remembers) the send target.

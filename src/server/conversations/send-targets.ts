@@ -30,25 +30,35 @@ export class SendTargetCache<T> {
     readonly maxEntries: number,
   ) {}
 
+  /** The remembered value while it is younger than `ttlMs`; undefined once it is older. */
   get(conversationId: string, userId: string, now = Date.now()): T | undefined {
-    const users = this.byConversation.get(conversationId);
-    const e = users?.get(userId);
-    if (!e) return undefined;
-    if (now - e.at < this.ttlMs) return e.value;
-    users!.delete(userId);
-    this.size--;
-    if (users!.size === 0) this.byConversation.delete(conversationId);
-    return undefined;
+    const e = this.byConversation.get(conversationId)?.get(userId);
+    return e && now - e.at < this.ttlMs ? e.value : undefined;
   }
 
-  set(conversationId: string, userId: string, value: T, otherId: string | null, now = Date.now()): void {
-    // Past the bound everything goes: refilling costs one query per active chat, and a bound
-    // this simple cannot be wrong.
-    if (this.size >= this.maxEntries) this.clear();
+  /**
+   * Remembers a value just loaded, and answers the value to use. When the entry there (expired
+   * or not) holds a value `same` as this one, that first value is kept and answered, its age
+   * starting over: a busy chat's entry is reloaded every `ttlMs`, and storing each reload's fresh
+   * objects would move a new copy of the whole cache into the old generation of the JavaScript
+   * heap every `ttlMs` (objects that live that long survive the young collections), which is what
+   * brings on full collections, and their pauses, under load. The fresh copy dies young instead.
+   */
+  set(conversationId: string, userId: string, value: T, otherId: string | null, now = Date.now(), same?: (kept: T, loaded: T) => boolean): T {
     let users = this.byConversation.get(conversationId);
+    const e = users?.get(userId);
+    if (e && e.otherId === otherId && same?.(e.value, value)) {
+      e.at = now;
+      return e.value;
+    }
+    // Past the bound everything goes (expired entries too): refilling costs one query per active
+    // chat, and a bound this simple cannot be wrong.
+    if (!e && this.size >= this.maxEntries) this.clear();
+    users = this.byConversation.get(conversationId);
     if (!users) this.byConversation.set(conversationId, (users = new Map()));
     if (!users.has(userId)) this.size++;
     users.set(userId, { value, otherId, at: now });
+    return value;
   }
 
   forgetConversation(conversationId: string): void {

@@ -29,6 +29,19 @@ function randomHex10(): string {
   return hex;
 }
 
+/**
+ * Two rows (flat objects of column values) with the same columns and values, but for the columns
+ * in `ignore`. Caches use it to keep the copy they hold when a reload finds nothing new.
+ */
+export function sameRow(a: object, b: object, ignore?: ReadonlySet<string>): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(y);
+  if (Object.keys(x).length !== keys.length) return false;
+  for (const k of keys) if (x[k] !== y[k] && !ignore?.has(k)) return false;
+  return true;
+}
+
 export function bool(n: number | null | undefined): boolean {
   return n === 1;
 }
