@@ -1,7 +1,7 @@
 /**
  * Reads a node's /metrics (Prometheus text) so a run can print what the node itself saw over the
  * measured window: its message batches, its WAL flushes, checkpoints and holds, and how late its
- * event loop ran. A scrape also starts the node's next event-loop-delay window.
+ * event loop ran (the worst delay of each second).
  */
 import { line } from './stats.js';
 
@@ -58,7 +58,9 @@ export function printNodeWindow(label: string, before: Scrape, after: Scrape): v
   if (ckpt.count > 0) line(`${label}WAL checkpoints`, `${ckpt.count}, ${ms(ckpt.sum)} in all, longest ${bound(ckpt, 1, ms)}`);
   const hold = windowOf(before, after, 'parley_wal_hold_seconds');
   if (ckpt.count > 0) line(`${label}commits held for a checkpoint`, `${hold.count} times, ${ms(hold.sum)} in all${hold.count ? `, longest ${bound(hold, 1, ms)}` : ''}`);
-  const delay = (stat: string) => after.get(`parley_event_loop_delay_seconds{stat="${stat}"}`);
-  const p99 = delay('p99');
-  if (p99 !== undefined) line(`${label}event-loop delay p99`, `${ms(p99)} (max ${ms(delay('max') ?? 0)})`);
+  const loop = windowOf(before, after, 'parley_event_loop_delay_seconds');
+  if (loop.count > 0) {
+    const late = loop.count - (loop.buckets.find(([le]) => le === 0.01)?.[1] ?? 0);
+    line(`${label}event loop, worst per second`, `p50 ${bound(loop, 0.5, ms)}, longest ${bound(loop, 1, ms)}; ${late} of ${loop.count} s over 10 ms`);
+  }
 }

@@ -107,27 +107,30 @@ describeEachDb('/metrics', (t, kind) => {
     expect(types.get('parley_wal_flush_seconds')).toBe('histogram');
     expect(types.get('parley_wal_checkpoint_seconds')).toBe('histogram');
     expect(types.get('parley_wal_hold_seconds')).toBe('histogram');
-    expect(types.get('parley_event_loop_delay_seconds')).toBe('gauge');
+    expect(types.get('parley_event_loop_delay_seconds')).toBe('histogram');
   });
 
-  it("parley_event_loop_delay_seconds shows a block of the node's event loop, once", async () => {
-    await scrape();
-    // The window a scrape opens measures from its first tick (10 ms) on.
-    await new Promise((r) => setTimeout(r, 30));
+  it("parley_event_loop_delay_seconds counts a second in which the node's event loop was blocked", async () => {
+    const before = (await scrape()).samples;
     // The node runs in this process: blocking here blocks it.
     const until = performance.now() + 80;
     while (performance.now() < until) {
       // busy: no timer can run
     }
-    const delay = (s: Sample[], stat: string) => value(s, 'parley_event_loop_delay_seconds', { stat });
-    // The monitor's overdue tick runs after the loop's I/O: let it run before asking.
-    await new Promise((r) => setTimeout(r, 15));
-    const blocked = (await scrape()).samples;
-    expect(delay(blocked, 'max')).toBeGreaterThanOrEqual(0.06);
-    expect(delay(blocked, 'p99')).toBeLessThanOrEqual(delay(blocked, 'max'));
-    // A scrape starts a new window: the block is not reported again.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(delay((await scrape()).samples, 'max')).toBeLessThan(0.06);
+    // The second's worst delay is recorded when that second ends.
+    await new Promise((r) => setTimeout(r, 1200));
+    const after = (await scrape()).samples;
+    const d = (labels: Record<string, string>, name = 'parley_event_loop_delay_seconds_bucket') => value(after, name, labels) - value(before, name, labels);
+    const seconds = value(after, 'parley_event_loop_delay_seconds_count') - value(before, 'parley_event_loop_delay_seconds_count');
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    // At least one of those seconds was late by more than 50 ms (the block), so fewer than all
+    // of them fall in the buckets up to 0.05 s.
+    expect(d({ le: '0.05' })).toBeLessThan(seconds);
+    expect(d({ le: '+Inf' })).toBe(seconds);
+    // Reading the figures resets nothing: the next scrape still counts that slow second.
+    const slowSeconds = (x: Sample[]) => value(x, 'parley_event_loop_delay_seconds_count') - value(x, 'parley_event_loop_delay_seconds_bucket', { le: '0.05' });
+    const again = (await scrape()).samples;
+    expect(slowSeconds(again)).toBeGreaterThanOrEqual(slowSeconds(before) + 1);
   });
 
   it('counts requests and their latency per route template, not per URL', async () => {

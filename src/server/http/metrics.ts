@@ -108,28 +108,31 @@ const LOOP_TICK_MS = 10;
 
 /**
  * The event loop's delay (how late its timers ran): what every request on the node waited
- * besides its own work. Figures since the previous scrape, which starts a new window.
+ * besides its own work. Each second's worst delay goes into a histogram, so any number of
+ * scrapers read the same cumulative figures and none of them resets anything.
  */
-class EventLoopDelay implements Series {
-  readonly type = 'gauge' as const;
-  readonly help = 'Event-loop delay of the node since the previous scrape: p50, p99 and max';
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
-  constructor() {
-    this.histogram.enable();
+class EventLoopWatch {
+  private readonly monitor: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly worst: Histogram) {
+    this.monitor.enable();
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
   }
-  render(name: string): string[] {
-    const h = this.histogram;
+
+  private sample(): void {
+    const m = this.monitor;
     // Node records the time between the monitor's ticks (in ns): a loop that is never late reads
-    // one tick, so the tick is taken off. (After a reset the first tick is not measured: a window
-    // misses at most its first 10 ms.) A window with no tick reads 0, not the empty histogram's
-    // sentinels.
-    const s = (v: number) => (h.count > 0 ? Math.max(0, v / 1e9 - LOOP_TICK_MS / 1000) : 0);
-    const out = [`${name}{stat="p50"} ${s(h.percentile(50))}`, `${name}{stat="p99"} ${s(h.percentile(99))}`, `${name}{stat="max"} ${s(h.max)}`];
-    h.reset();
-    return out;
+    // one tick, so the tick is taken off. (After a reset the first tick is not measured: a second
+    // misses at most its first 10 ms.) A late second is also seen by this timer firing late.
+    if (m.count > 0) this.worst.observe(Math.max(0, m.max / 1e9 - LOOP_TICK_MS / 1000));
+    m.reset();
   }
+
   stop(): void {
-    this.histogram.disable();
+    clearInterval(this.timer);
+    this.monitor.disable();
   }
 }
 
@@ -155,12 +158,15 @@ export class Metrics {
   );
   readonly walHold = this.add('parley_wal_hold_seconds', new Histogram('SQLite: time message commits waited for a quiet checkpoint that starts the WAL over', STORAGE_SECONDS));
 
-  private eventLoop: EventLoopDelay | null = null;
+  readonly eventLoopDelay = this.add(
+    'parley_event_loop_delay_seconds',
+    new Histogram("The node's event loop: the longest delay of its timers in each second", [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+  );
 
   /** Starts measuring the event loop's delay (a timer every 10 ms); the answer stops it. */
   watchEventLoop(): () => void {
-    const d = (this.eventLoop ??= this.add('parley_event_loop_delay_seconds', new EventLoopDelay()));
-    return () => d.stop();
+    const w = new EventLoopWatch(this.eventLoopDelay);
+    return () => w.stop();
   }
 
   add<S extends Series>(name: string, series: S): S {
