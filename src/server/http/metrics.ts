@@ -125,7 +125,8 @@ class EventLoopWatch {
     const m = this.monitor;
     // Node records the time between the monitor's ticks (in ns): a loop that is never late reads
     // one tick, so the tick is taken off. (After a reset the first tick is not measured: a second
-    // misses at most its first 10 ms.) A late second is also seen by this timer firing late.
+    // misses at most its first 10 ms.) A block is counted in the second in which the loop ran
+    // again, however long it lasted.
     if (m.count > 0) this.worst.observe(Math.max(0, m.max / 1e9 - LOOP_TICK_MS / 1000));
     m.reset();
   }
