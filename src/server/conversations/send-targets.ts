@@ -45,8 +45,7 @@ export class SendTargetCache<T> {
    * brings on full collections, and their pauses, under load. The fresh copy dies young instead.
    */
   set(conversationId: string, userId: string, value: T, otherId: string | null, now = Date.now(), same?: (kept: T, loaded: T) => boolean): T {
-    let users = this.byConversation.get(conversationId);
-    const e = users?.get(userId);
+    const e = this.byConversation.get(conversationId)?.get(userId);
     if (e && e.otherId === otherId && same?.(e.value, value)) {
       e.at = now;
       return e.value;
@@ -54,7 +53,7 @@ export class SendTargetCache<T> {
     // Past the bound everything goes (expired entries too): refilling costs one query per active
     // chat, and a bound this simple cannot be wrong.
     if (!e && this.size >= this.maxEntries) this.clear();
-    users = this.byConversation.get(conversationId);
+    let users = this.byConversation.get(conversationId);
     if (!users) this.byConversation.set(conversationId, (users = new Map()));
     if (!users.has(userId)) this.size++;
     users.set(userId, { value, otherId, at: now });
