@@ -52,6 +52,8 @@ const ms = (s: number) => `${+(s * 1000).toFixed(1)} ms`;
 export function printNodeWindow(label: string, before: Scrape, after: Scrape): void {
   const batches = windowOf(before, after, 'parley_message_batch_size');
   if (batches.count > 0) line(`${label}message batches`, `${batches.count} (${(batches.sum / batches.count).toFixed(1)} messages each)`);
+  const store = windowOf(before, after, 'parley_message_store_seconds');
+  if (store.count > 0) line(`${label}time in the message writer`, `p50 ${bound(store, 0.5, ms)}, p99 ${bound(store, 0.99, ms)}, longest ${bound(store, 1, ms)}`);
   const flush = windowOf(before, after, 'parley_wal_flush_seconds');
   if (flush.count > 0) line(`${label}WAL flushes`, `${flush.count}, p50 ${bound(flush, 0.5, ms)}, p99 ${bound(flush, 0.99, ms)}, longest ${bound(flush, 1, ms)}`);
   const ckpt = windowOf(before, after, 'parley_wal_checkpoint_seconds');

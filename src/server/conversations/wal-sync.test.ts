@@ -7,6 +7,7 @@ import { WalSync } from './wal-sync.js';
 
 const PAGE = 4096;
 const COMMITS = 1500;
+const BURSTS = 150;
 
 describe('WalSync', () => {
   const dirs: string[] = [];
@@ -67,6 +68,32 @@ describe('WalSync', () => {
     expect(seen.hold).toBeGreaterThan(0);
     db.close();
   }, 60_000);
+
+  it('answers every caller, in call order, although flushes overlap', async () => {
+    const { db } = open();
+    let flushes = 0;
+    const wal = WalSync.for(db, { observe: { flush: () => flushes++, checkpoint: () => undefined, hold: () => undefined } })!;
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const answered: number[] = [];
+    const pending: Promise<void>[] = [];
+    // Commits in bursts: callers of one burst share a flush, and a burst's flush starts while the
+    // previous burst's still runs. Whichever flush ends first, callers are answered in order.
+    for (let burst = 0; burst < BURSTS; burst++) {
+      for (let i = 0; i < 5; i++) {
+        const n = burst * 5 + i;
+        insert.run(Buffer.alloc(2000, n % 251));
+        pending.push(wal.sync().then(() => void answered.push(n)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(pending);
+    expect(answered).toEqual(Array.from({ length: BURSTS * 5 }, (_, n) => n));
+    // Grouped (fewer flushes than callers), and at least one per burst that found none running.
+    expect(flushes).toBeGreaterThan(0);
+    expect(flushes).toBeLessThan(BURSTS * 5);
+    await wal.close();
+    db.close();
+  });
 
   it('is not used for a database in memory', () => {
     const db = new Database(':memory:');

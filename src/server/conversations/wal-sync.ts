@@ -28,7 +28,8 @@ export interface WalObserver {
  * flushed) and then asks for this flush, which runs fdatasync on the WAL file in libuv's thread
  * pool. The writer acknowledges a batch (and publishes its events) only once a flush that began
  * after the batch's COMMIT has finished: an acknowledged message is on disk exactly as with
- * FULL, and batches committed while a flush runs share the next one (group commit).
+ * FULL, and batches committed together share one flush (group commit). Two flushes may run at
+ * once (see `startFlush`).
  *
  * fdatasync flushes the file, whichever descriptor it is called on, so a descriptor of our own on
  * the `-wal` file covers the frames SQLite wrote. SQLite never replaces that file while the
@@ -56,8 +57,13 @@ export interface WalObserver {
  */
 export class WalSync {
   private fd: number | null = null;
-  private waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private busy = false;
+  /** Callers of `sync` not answered yet, in call (commit) order. */
+  private waiters: { ticket: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Tickets given to `sync` callers so far. */
+  private tickets = 0;
+  /** The highest ticket that a flush already running will cover. */
+  private covered = 0;
+  private inFlight = 0;
   private checkpointer: Worker | null = null;
   private closed = false;
   /** Frames in the WAL at the worker's last checkpoint. */
@@ -95,33 +101,54 @@ export class WalSync {
     return this.startedPromise;
   }
 
-  /** Resolves once everything committed before the call is on disk. */
+  /**
+   * Resolves once everything committed before the call is on disk. Callers are answered in call
+   * order, so batches are acknowledged (and their events published) in commit order.
+   */
   sync(): Promise<void> {
-    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.busy) void this.loop();
+    const ticket = ++this.tickets;
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ ticket, resolve, reject }));
+    this.startFlush();
     return p;
   }
 
-  private async loop(): Promise<void> {
-    this.busy = true;
+  /**
+   * Starts a flush for the callers no running flush covers, unless `MAX_FLUSHES` already run.
+   *
+   * Flushes overlap: a batch committed while a flush runs starts its own at once instead of
+   * waiting for that one to end first (at 5,000 msg/s that wait was half of a message's time in
+   * the writer at p99). An fdatasync that begins after a COMMIT wrote its frames makes them
+   * durable, whichever other fdatasync runs meanwhile; so each flush covers every caller that came
+   * before it started, and when it ends they are answered, in order, along with any earlier ones
+   * a slower flush still covers.
+   */
+  private startFlush(): void {
+    if (this.covered === this.tickets || this.inFlight >= MAX_FLUSHES) return;
+    const covers = this.tickets;
+    this.covered = covers;
+    this.inFlight++;
+    const since = performance.now();
+    const done = (err: unknown) => {
+      this.inFlight--;
+      if (!err) this.options.observe?.flush((performance.now() - since) / 1000);
+      this.settle(covers, err);
+      this.startFlush();
+    };
     try {
-      while (this.waiters.length > 0) {
-        // Those waiting now committed before this flush starts; later callers wait for the next.
-        const round = this.waiters;
-        this.waiters = [];
-        try {
-          this.fd ??= fs.openSync(this.walPath, 'r');
-          const fd = this.fd;
-          const since = performance.now();
-          await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-          this.options.observe?.flush((performance.now() - since) / 1000);
-          for (const w of round) w.resolve();
-        } catch (err) {
-          for (const w of round) w.reject(err);
-        }
-      }
-    } finally {
-      this.busy = false;
+      this.fd ??= fs.openSync(this.walPath, 'r');
+      fs.fdatasync(this.fd, (err) => done(err));
+    } catch (err) {
+      done(err);
+    }
+  }
+
+  /** Answers the callers up to `ticket`: on disk, or (the flush failed) not known to be. */
+  private settle(ticket: number, err: unknown): void {
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n]!.ticket <= ticket) n++;
+    for (const w of this.waiters.splice(0, n)) {
+      if (err) w.reject(err);
+      else w.resolve();
     }
   }
 
@@ -224,6 +251,11 @@ const BACKSTOP_AUTOCHECKPOINT = 64_000;
 /** WAL frames (about 128 MiB) past which the writer waits for a quiet checkpoint (see above). */
 const QUIET_CHECKPOINT_FRAMES = 32_000;
 const QUIET_CHECKPOINT_TIMEOUT_MS = 250;
+/**
+ * Flushes running at once. They run in libuv's thread pool (4 threads unless
+ * UV_THREADPOOL_SIZE says otherwise), which file uploads and password hashing share.
+ */
+const MAX_FLUSHES = 2;
 
 // Plain JavaScript run as a worker (eval), so it loads the same way from sources and from a build.
 const CHECKPOINTER = `

@@ -33,6 +33,8 @@ export interface SendResult {
 
 interface Pending {
   req: SendRequest;
+  /** When it reached the writer (performance.now()), for the node's metrics. */
+  at: number;
   resolve: (r: SendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -85,7 +87,7 @@ export class MessageWriter {
   submit(req: SendRequest): Promise<SendResult> {
     if (this.closed) return Promise.reject(new AppError(503, 'service_unavailable', 'The server is shutting down; please send the message again'));
     return new Promise<SendResult>((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
+      this.queue.push({ req, resolve, reject, at: performance.now() });
       // setImmediate, not a timer: sends parsed in the same event-loop turn share the batch.
       this.loop ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });
@@ -143,7 +145,10 @@ export class MessageWriter {
 
   /** Answers the requests of a stored batch and tells the members of its new messages. */
   private settle(batch: Pending[], result: BatchResult): void {
+    const now = performance.now();
+    const stored = this.ctx.metrics.messageStore;
     batch.forEach((p, i) => {
+      stored.observe((now - p.at) / 1000);
       const o = result.outcomes[i]!;
       if (o instanceof AppError) p.reject(o);
       else p.resolve(o);

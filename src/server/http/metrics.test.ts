@@ -104,6 +104,7 @@ describeEachDb('/metrics', (t, kind) => {
     expect(types.get('parley_websocket_connections')).toBe('gauge');
     expect(types.get('parley_messages_sent_total')).toBe('counter');
     expect(types.get('parley_message_batch_size')).toBe('histogram');
+    expect(types.get('parley_message_store_seconds')).toBe('histogram');
     expect(types.get('parley_wal_flush_seconds')).toBe('histogram');
     expect(types.get('parley_wal_checkpoint_seconds')).toBe('histogram');
     expect(types.get('parley_wal_hold_seconds')).toBe('histogram');
@@ -217,6 +218,9 @@ describeEachDb('/metrics', (t, kind) => {
     expect(d('parley_message_batch_size_sum')).toBe(20);
     expect(d('parley_message_batch_size_count')).toBeGreaterThanOrEqual(1);
     expect(d('parley_message_batch_size_count')).toBeLessThanOrEqual(20);
+    // Each send's time in the writer is observed once.
+    expect(d('parley_message_store_seconds_count')).toBe(20);
+    expect(d('parley_message_store_seconds_sum')).toBeGreaterThan(0);
     if (kind === 'sqlite') {
       // Every batch is acknowledged after a flush; flushes may cover several batches.
       expect(d('parley_wal_flush_seconds_count')).toBeGreaterThanOrEqual(1);

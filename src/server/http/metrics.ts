@@ -103,6 +103,8 @@ export class Histogram implements Series {
 
 /** Buckets for the storage engine's short waits: a flush, a checkpoint, a hold of commits. */
 const STORAGE_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** Finer around the milliseconds a message's own latency budget is counted in. */
+const MESSAGE_SECONDS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.1, 0.25, 0.5, 1];
 
 const LOOP_TICK_MS = 10;
 
@@ -151,6 +153,10 @@ export class Metrics {
   readonly messageBatch = this.add(
     'parley_message_batch_size',
     new Histogram('Messages stored per transaction of the message writer (group commit)', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]),
+  );
+  readonly messageStore = this.add(
+    'parley_message_store_seconds',
+    new Histogram('Time from a send reaching the message writer to its answer: waiting for a batch, its commit and, on SQLite, its flush', MESSAGE_SECONDS),
   );
   readonly walFlush = this.add('parley_wal_flush_seconds', new Histogram('SQLite: duration of each flush of the WAL that acknowledges message batches', STORAGE_SECONDS));
   readonly walCheckpoint = this.add(
