@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { closeSockets, connectSockets, sendMessage } from './lib/load.js';
+import { routeTimes, scrapeMetrics } from './lib/metrics.js';
 import { request, seedUsers, startDirectChats, type Deployment } from './lib/setup.js';
 import { kib, line, mib, ms, rssOf, summary } from './lib/stats.js';
 
@@ -59,20 +60,30 @@ export async function runHistory(dep: Deployment, size: number): Promise<void> {
   const newest: number[] = [];
   const before: number[] = [];
   const after: number[] = [];
+  // The same round trip to a route that does next to nothing (a one-row database check): what of
+  // a page's time is this machine's HTTP over loopback (both processes, the kernel), not history.
+  const bare: number[] = [];
+  const scraped = await scrapeMetrics(url);
   for (let i = 0; i < 500; i++) {
     newest.push(await timed('limit=50'));
     before.push(await timed(`before=${51 + Math.floor(Math.random() * (size - 51))}&limit=50`));
     after.push(await timed(`after=${Math.floor(Math.random() * (size - 51))}&limit=50`));
+    const s = performance.now();
+    await request(`${url}/healthz`, 'GET', token);
+    bare.push(performance.now() - s);
   }
+  const node = routeTimes(scraped, await scrapeMetrics(url), '/api/v1/conversations/:id/messages');
   console.log(`\nResults (history of a ${size}-message chat, pages of 50)`);
   for (const [name, v] of [
     ['newest page p50 / p99', newest],
     ['before=<random> p50 / p99', before],
     ['after=<random> p50 / p99', after],
+    ['a bare GET /healthz p50 / p99', bare],
   ] as const) {
     const s = summary(v);
     line(name, `${ms(s.p50)} / ${ms(s.p99)}`);
   }
+  line("the node's own time for the pages", node);
 }
 
 /** Bulk rows straight into the database: the seed is not what is measured. */

@@ -25,15 +25,28 @@ interface Window {
   buckets: [number, number][];
 }
 
-/** A histogram's observations between two scrapes of the same node. */
-function windowOf(before: Scrape, after: Scrape, name: string): Window {
+/**
+ * A histogram's observations between two scrapes of the same node; `labels` picks one series of
+ * a labelled family (`route="/api/v1/…"`, as the exposition writes it after `le`).
+ */
+function windowOf(before: Scrape, after: Scrape, name: string, labels = ''): Window {
   const d = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
   const buckets: [number, number][] = [];
+  const rest = labels ? `,${labels}` : '';
   for (const key of after.keys()) {
-    const m = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(key);
-    if (m) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), d(key)]);
+    if (!key.startsWith(`${name}_bucket{le="`) || !key.endsWith(`"${rest}}`)) continue;
+    const le = key.slice(name.length + 12, key.length - rest.length - 2);
+    if (le.includes('"')) continue; // a series with other labels
+    buckets.push([le === '+Inf' ? Infinity : Number(le), d(key)]);
   }
-  return { count: d(`${name}_count`), sum: d(`${name}_sum`), buckets };
+  const series = labels ? `{${labels}}` : '';
+  return { count: d(`${name}_count${series}`), sum: d(`${name}_sum${series}`), buckets };
+}
+
+/** p50 and p99 of the node's own time answering one route between two scrapes. */
+export function routeTimes(before: Scrape, after: Scrape, route: string): string {
+  const w = windowOf(before, after, 'parley_http_request_duration_seconds', `route="${route}"`);
+  return `p50 ${bound(w, 0.5, ms)}, p99 ${bound(w, 0.99, ms)} (${w.count} requests)`;
 }
 
 /** The bucket bound under which a share `q` of the window's observations fall. */

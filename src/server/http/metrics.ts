@@ -145,7 +145,7 @@ export class Metrics {
   readonly httpRequests = this.add('parley_http_requests_total', new Counter('HTTP requests answered, by method, route and status'));
   readonly httpDuration = this.add(
     'parley_http_request_duration_seconds',
-    new Histogram('HTTP request latency', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+    new Histogram('HTTP request latency', [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
   );
   readonly websockets = this.add('parley_websocket_connections', new Gauge('Open WebSocket connections'));
   readonly messagesSent = this.add('parley_messages_sent_total', new Counter('Messages stored and acknowledged'));
