@@ -32,10 +32,11 @@ interface Window {
 function windowOf(before: Scrape, after: Scrape, name: string, labels = ''): Window {
   const d = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
   const buckets: [number, number][] = [];
-  const rest = labels ? `,${labels}` : '';
+  const head = `${name}_bucket{le="`;
+  const tail = `"${labels ? `,${labels}` : ''}}`;
   for (const key of after.keys()) {
-    if (!key.startsWith(`${name}_bucket{le="`) || !key.endsWith(`"${rest}}`)) continue;
-    const le = key.slice(name.length + 12, key.length - rest.length - 2);
+    if (!key.startsWith(head) || !key.endsWith(tail)) continue;
+    const le = key.slice(head.length, key.length - tail.length);
     if (le.includes('"')) continue; // a series with other labels
     buckets.push([le === '+Inf' ? Infinity : Number(le), d(key)]);
   }
