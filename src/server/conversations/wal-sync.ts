@@ -65,7 +65,6 @@ export class WalSync {
   private covered = 0;
   private inFlight = 0;
   private checkpointer: Worker | null = null;
-  private closed = false;
   /** Frames in the WAL at the worker's last checkpoint. */
   private walFrames = 0;
   private quiet: { promise: Promise<void>; resolve: () => void; since: number } | null = null;
@@ -216,9 +215,11 @@ export class WalSync {
     this.raw.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}`);
   }
 
-  /** After the writer has settled everything (no flush is running then). */
+  /**
+   * After the writer has settled everything. A flush that a later one overtook may still be
+   * running; closing its descriptor is harmless, since the later flush answered all its callers.
+   */
   async close(): Promise<void> {
-    this.closed = true;
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
     const worker = this.checkpointer;
