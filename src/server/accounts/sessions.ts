@@ -1,5 +1,6 @@
 import type { Executor } from '../context.js';
 import { newId, nowIso, sameRow } from '../db/util.js';
+import { outsideWrites, WATCHED_CACHE_TTL_MS } from '../db/outside-writes.js';
 import { precompiled } from '../db/precompiled.js';
 import type { UserWithOrg } from './store.js';
 import { hashSecret, newSecret } from './tokens.js';
@@ -47,15 +48,18 @@ const sessionByTokenHash = precompiled(1, (db, tokenHash: string) =>
 );
 
 /**
- * Authenticated sessions of this node, by token, for a few seconds. Every request
- * authenticates, and two queries per request were a large share of a message send; a chat client
- * sends many requests a second, so most find their session here.
+ * Authenticated sessions of this node, by token. Every request authenticates, and two queries per
+ * request were a large share of a message send; a chat client sends many requests a second, so
+ * most find their session here.
  *
  * The bound: on this node, logout, revocation (deactivation, deletion, password reset) and changes
- * to a user's status or role take effect at once (`forgetSession`, `forgetUserSessions`). Another
- * node (or an operator's command in another process) that revokes a session or changes a user is
- * seen here at most SESSION_CACHE_TTL_MS later. Expiry is checked on every hit. The WebSocket
- * gateway's periodic re-check reads the database, not this cache.
+ * to a user's status or role take effect at once (`forgetSession`, `forgetUserSessions`). Expiry
+ * is checked on every hit. What changes elsewhere (an org's name, changed only by an operator's
+ * command, is one):
+ * - SQLite (one node): an operator's command in another process is seen within
+ *   `OUTSIDE_CHECK_MS` (db/outside-writes.ts); entries otherwise live `WATCHED_CACHE_TTL_MS`.
+ * - PostgreSQL: another node, or an operator's command, is seen at most SESSION_CACHE_TTL_MS later.
+ * The WebSocket gateway's periodic re-check reads the database, not this cache.
  */
 export const SESSION_CACHE_TTL_MS = 3000;
 const SESSION_CACHE_MAX = 50_000;
@@ -67,6 +71,8 @@ const UNSETTLED_MS = 1000;
 
 interface CachedSession {
   auth: AuthInfo;
+  /** The database's outside-write version it was loaded under (0 where none is watched). */
+  version: number;
   /** The session's expiry, in ms (a hit compares numbers, not ISO text made per request). */
   expiresAt: number;
   cachedAt: number;
@@ -110,11 +116,14 @@ export function forgetUserSessions(userId: string): void {
 export async function findSession(db: Executor, token: string): Promise<AuthInfo | null> {
   if (!token || token.length > 200) return null;
   const now = Date.now();
+  const watch = outsideWrites(db);
+  const version = watch?.version(now) ?? 0;
+  const ttl = watch ? WATCHED_CACHE_TTL_MS : SESSION_CACHE_TTL_MS;
   // Keyed by the token itself (held only in this process's memory, like the request that carried
   // it): a hit then costs no SHA-256.
   const hit = cache.get(token);
   if (hit) {
-    if (now - hit.cachedAt < SESSION_CACHE_TTL_MS && hit.expiresAt > now && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
+    if (now - hit.cachedAt < ttl && hit.version === version && hit.expiresAt > now && !isUnsettled(hit.auth.user.id, now)) return hit.auth;
     cache.delete(token);
   }
   const row = await sessionByTokenHash.executeTakeFirst(db, hashSecret(token));
@@ -125,22 +134,23 @@ export async function findSession(db: Executor, token: string): Promise<AuthInfo
     await db.updateTable('sessions').set({ last_seen_at: nowIso() }).where('id', '=', sessionId).execute();
   }
   if (isUnsettled(user.id, Date.now())) return { user, sessionId };
-  if (cache.size >= SESSION_CACHE_MAX) pruneCache(now);
+  if (cache.size >= SESSION_CACHE_MAX) pruneCache(now, ttl);
   // Unchanged since it was cached: the cached copy is kept and this one dies young (see
   // `SendTargetCache.set` for why a reload must not replace what the cache holds).
   if (hit && hit.auth.sessionId === sessionId && sameRow(hit.auth.user, user)) {
     hit.cachedAt = now;
+    hit.version = version;
     hit.expiresAt = Date.parse(expiresAt);
     cache.set(token, hit);
     return hit.auth;
   }
   const auth: AuthInfo = { user, sessionId };
-  cache.set(token, { auth, expiresAt: Date.parse(expiresAt), cachedAt: now });
+  cache.set(token, { auth, version, expiresAt: Date.parse(expiresAt), cachedAt: now });
   return auth;
 }
 
-function pruneCache(now: number): void {
-  for (const [k, v] of cache) if (now - v.cachedAt >= SESSION_CACHE_TTL_MS) cache.delete(k);
+function pruneCache(now: number, ttl: number): void {
+  for (const [k, v] of cache) if (now - v.cachedAt >= ttl) cache.delete(k);
   // Still full of fresh entries: drop the oldest half (Map keeps insertion order).
   if (cache.size >= SESSION_CACHE_MAX) {
     let n = cache.size / 2;

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
+import { openDatabase, type Db } from '../db/index.js';
+import { OUTSIDE_CHECK_MS } from '../db/outside-writes.js';
 import { nowIso } from '../db/util.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
 import { checkSendTarget, sameSendTarget, type SendTarget } from './access.js';
-import { SendTargetCache, sendTargetCache } from './send-targets.js';
+import { SEND_TARGET_TTL_MS, SendTargetCache, sendTargetCache } from './send-targets.js';
 import { cid, directPair, expectApiError } from './test-helpers.js';
 
 describe('SendTargetCache', () => {
@@ -61,6 +63,18 @@ describe('SendTargetCache', () => {
     expect(c.entries).toBe(2);
   });
 
+  it('does not answer an entry remembered before an outside write', () => {
+    let version = 1;
+    const c = new SendTargetCache<string>(1000, 100, () => version);
+    c.set('conv', 'ann', 'target', 'bob', 0);
+    expect(c.get('conv', 'ann', 10)).toBe('target');
+    version = 2;
+    expect(c.get('conv', 'ann', 20)).toBeUndefined();
+    // Reloaded unchanged under the new version: answered again.
+    expect(c.set('conv', 'ann', 'target', 'bob', 30, (a, b) => a === b)).toBe('target');
+    expect(c.get('conv', 'ann', 40)).toBe('target');
+  });
+
   it('stays within its bound', () => {
     const c = new SendTargetCache<number>(1000, 3);
     for (let i = 0; i < 10; i++) c.set(`conv${i}`, 'ann', i, null, 0);
@@ -69,7 +83,26 @@ describe('SendTargetCache', () => {
   });
 });
 
-describeEachDb('sending from a remembered send target', (t) => {
+describeEachDb('sending from a remembered send target', (t, kind) => {
+  let other: Db | null = null;
+  afterEach(async () => {
+    await other?.close();
+    other = null;
+  });
+
+  if (kind === 'sqlite')
+  it('a chat changed by another process is seen within moments, long before the entry would expire', async () => {
+    const { a, conversationId } = await directPair(t());
+    const first = await checkSendTarget(t().ctx, conversationId, a.user.id);
+    expect(await checkSendTarget(t().ctx, conversationId, a.user.id)).toBe(first);
+    other = openDatabase(t().db.url);
+    await other.kysely.updateTable('conversations').set({ state: 'request' }).where('id', '=', conversationId).execute();
+    await new Promise((r) => setTimeout(r, OUTSIDE_CHECK_MS + 20));
+    const changed = await checkSendTarget(t().ctx, conversationId, a.user.id);
+    expect(changed.conv.state).toBe('request');
+    expect(sendTargetCache(t().ctx).ttlMs).toBeGreaterThan(SEND_TARGET_TTL_MS);
+  });
+
   it('a reload finding only new counters keeps the remembered target; any other change is seen', async () => {
     const { a, conversationId } = await directPair(t());
     const first = await checkSendTarget(t().ctx, conversationId, a.user.id);

@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { outsideWrites, WATCHED_CACHE_TTL_MS } from '../db/outside-writes.js';
 
 /**
  * A node's memory of recent send targets: the membership row of (conversation, sender) and, in a
@@ -18,22 +19,28 @@ import type { AppContext } from '../context.js';
  *   reactivated person can be messaged at once there (other nodes: within `ttlMs`).
  * - The cross-org rules (stage, org policies, blocks, the request limit) are not cached here: the
  *   send check evaluates them on every message from their own sources.
- * - A change that publishes nothing (an operator's CLI on a deployment without Redis) is seen
- *   within `ttlMs`, as a session's revocation is by the session cache.
+ * - A change that publishes nothing (an operator's command in another process) is seen on SQLite
+ *   within `OUTSIDE_CHECK_MS`, by the database's outside-write version (db/outside-writes.ts), and
+ *   on PostgreSQL within `ttlMs`, as a session's revocation is by the session cache.
  */
 export class SendTargetCache<T> {
-  private readonly byConversation = new Map<string, Map<string, { value: T; otherId: string | null; at: number }>>();
+  private readonly byConversation = new Map<string, Map<string, { value: T; otherId: string | null; at: number; version: number }>>();
   private size = 0;
 
+  /**
+   * `versionAt` answers the database's outside-write version (db/outside-writes.ts): an entry
+   * remembered under another version is not answered.
+   */
   constructor(
     readonly ttlMs: number,
     readonly maxEntries: number,
+    private readonly versionAt: (now: number) => number = () => 0,
   ) {}
 
-  /** The remembered value while it is younger than `ttlMs`; undefined once it is older. */
+  /** The remembered value while it is younger than `ttlMs` and no outside write came after it. */
   get(conversationId: string, userId: string, now = Date.now()): T | undefined {
     const e = this.byConversation.get(conversationId)?.get(userId);
-    return e && now - e.at < this.ttlMs ? e.value : undefined;
+    return e && now - e.at < this.ttlMs && e.version === this.versionAt(now) ? e.value : undefined;
   }
 
   /**
@@ -46,8 +53,10 @@ export class SendTargetCache<T> {
    */
   set(conversationId: string, userId: string, value: T, otherId: string | null, now = Date.now(), same?: (kept: T, loaded: T) => boolean): T {
     const e = this.byConversation.get(conversationId)?.get(userId);
+    const version = this.versionAt(now);
     if (e && e.otherId === otherId && same?.(e.value, value)) {
       e.at = now;
+      e.version = version;
       return e.value;
     }
     // Past the bound everything goes (expired entries too): refilling costs one query per active
@@ -56,7 +65,7 @@ export class SendTargetCache<T> {
     let users = this.byConversation.get(conversationId);
     if (!users) this.byConversation.set(conversationId, (users = new Map()));
     if (!users.has(userId)) this.size++;
-    users.set(userId, { value, otherId, at: now });
+    users.set(userId, { value, otherId, at: now, version });
     return value;
   }
 
@@ -90,6 +99,7 @@ export class SendTargetCache<T> {
   }
 }
 
+/** Where outside writes are not watched (PostgreSQL); on SQLite, `WATCHED_CACHE_TTL_MS`. */
 export const SEND_TARGET_TTL_MS = 2000;
 const SEND_TARGET_MAX_ENTRIES = 50_000;
 
@@ -99,7 +109,10 @@ const caches = new WeakMap<AppContext, SendTargetCache<unknown>>();
 export function sendTargetCache<T>(ctx: AppContext): SendTargetCache<T> {
   let c = caches.get(ctx);
   if (!c) {
-    const cache = new SendTargetCache<unknown>(SEND_TARGET_TTL_MS, SEND_TARGET_MAX_ENTRIES);
+    const watch = outsideWrites(ctx.db);
+    const cache = watch
+      ? new SendTargetCache<unknown>(WATCHED_CACHE_TTL_MS, SEND_TARGET_MAX_ENTRIES, (now) => watch.version(now))
+      : new SendTargetCache<unknown>(SEND_TARGET_TTL_MS, SEND_TARGET_MAX_ENTRIES);
     const unsubscribe = ctx.events.subscribe((userIds, event) => {
       if (event.type === 'conversation.created' || event.type === 'conversation.updated') cache.forgetConversation(event.conversation.id);
       else if (event.type === 'session.ended') cache.forgetPeople(userIds);

@@ -41,6 +41,11 @@ export function registerSqliteHandle(db: Executor, raw: SQLite.Database): void {
   handles.set(db, raw);
 }
 
+/** The raw handle under a SQLite Kysely instance; undefined for PostgreSQL or a transaction. */
+export function sqliteHandleOf(db: Executor): SQLite.Database | undefined {
+  return handles.get(db);
+}
+
 /** The pool under a PostgreSQL Kysely instance, for named prepared statements (db/index.ts). */
 export function registerPostgresPool(db: Executor, pool: pg.Pool): void {
   pools.set(db, pool);
