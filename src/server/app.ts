@@ -10,6 +10,7 @@ import { handleClientError, handleFrameworkError, installErrorHandling } from '.
 import { AppError } from './http/errors.js';
 import { buildOpenApi, type PathItem } from './http/openapi.js';
 import { cookieOnly, sameOrigin } from './http/origin.js';
+import { requestLoggerFactory } from './http/request-logger.js';
 import { Router } from './http/router.js';
 import { EVENTS_PATH, websocketPluginHooks } from './realtime/routes.js';
 import { registerDomainRoutes } from './routes.js';
@@ -73,6 +74,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
     // Per-request access logs would dominate the log at chat rates; /metrics counts requests.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLoggerFactory,
     // A URL that does not decode (`/%E0%A4%A`) is refused before routing; answer it in our JSON.
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
