@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { registerPostgresPool, registerSqliteHandle } from './precompiled.js';
+import { rowReader } from './sqlite-rows.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -58,17 +59,21 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
 /**
  * Kysely prepares every query anew, and preparing costs more than running a small query; an
  * app's queries are a few hundred distinct texts. Statements are kept by SQL text (bounded, least
- * recently used out). Safe because Kysely runs one query at a time on its one connection.
+ * recently used out). Safe because Kysely runs one query at a time on its one connection. Rows
+ * are made as precompiled queries make them (`rowReader`).
  */
-function withStatementCache(sqlite: SQLite.Database, max = 1000): { prepare(sql: string): SQLite.Statement; close(): void } {
-  const cache = new Map<string, SQLite.Statement>();
+function withStatementCache(sqlite: SQLite.Database, max = 1000): { prepare(sql: string): SqliteStatement; close(): void } {
+  const cache = new Map<string, SqliteStatement>();
   return {
     prepare(source: string) {
       let stmt = cache.get(source);
       if (stmt) {
         cache.delete(source);
       } else {
-        stmt = sqlite.prepare(source);
+        const prepared = sqlite.prepare(source);
+        const rows = rowReader(prepared);
+        // Kysely runs a statement that returns rows with `all` or `iterate`, any other with `run`.
+        stmt = rows ? { reader: true, all: rows.all, iterate: rows.iterate, run: (parameters) => prepared.run(parameters) } : prepared;
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
       }
       cache.set(source, stmt);

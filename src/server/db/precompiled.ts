@@ -3,6 +3,7 @@ import type SQLite from 'better-sqlite3';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { Executor } from '../context.js';
+import { rowReader, type RowReader } from './sqlite-rows.js';
 
 /**
  * A Kysely query built and compiled once, then run with new parameter values.
@@ -56,32 +57,9 @@ interface Template<R> {
   /** The prepared statement's name: the same SQL text always has the same name. */
   name: string;
   /** SQLite: the statement prepared on each handle, and how its rows are read (null: a write). */
-  statements: WeakMap<SQLite.Database, SqliteReader<R> | null>;
+  statements: WeakMap<SQLite.Database, RowReader<R> | null>;
   /** For each compiled parameter, the index of the caller's parameter it takes, or -1. */
   slots: number[];
-}
-
-interface SqliteReader<R> {
-  all(parameters: readonly unknown[]): R[];
-}
-
-/**
- * Reads a statement's rows as arrays and makes each row's object in JavaScript, with one object
- * literal made for the statement's columns. better-sqlite3 builds row objects through V8's C++
- * API, a property at a time, and for a history page of 51 messages that was about 40% of the
- * query's time (150 against 95 µs per page in a 1,000,000-message chat). Null for a statement
- * that returns no rows (a write).
- */
-function sqliteReader<R>(stmt: SQLite.Statement): SqliteReader<R> | null {
-  if (!stmt.reader) return null;
-  const names = stmt.columns().map((c) => c.name);
-  // `__proto__` in a literal would set the prototype, not a property: such a row stays with
-  // better-sqlite3's objects (no query of Parley's names a column so).
-  if (names.includes('__proto__')) return { all: (parameters) => stmt.all(parameters) as R[] };
-  // The literal's text comes from the statement's own column names, each quoted by JSON.stringify.
-  const make = new Function('r', `return {${names.map((n, i) => `${JSON.stringify(n)}: r[${i}]`).join(', ')}};`) as (row: unknown[]) => R;
-  const rows = stmt.raw(true);
-  return { all: (parameters) => (rows.all(parameters) as unknown[][]).map(make) };
 }
 
 export function precompiled<P extends readonly unknown[], R>(arity: P['length'], build: (db: Executor, ...params: P) => Compilable<R>): Precompiled<P, R> {
@@ -113,7 +91,7 @@ export function precompiled<P extends readonly unknown[], R>(arity: P['length'],
     const raw = handles.get(db);
     if (raw && !raw.inTransaction) {
       let reader = t.statements.get(raw);
-      if (reader === undefined) t.statements.set(raw, (reader = sqliteReader<R>(raw.prepare(t.compiled.sql))));
+      if (reader === undefined) t.statements.set(raw, (reader = rowReader<R>(raw.prepare(t.compiled.sql))));
       if (reader) return reader.all(parameters);
     }
     const pool = db.isTransaction ? undefined : pools.get(db);
