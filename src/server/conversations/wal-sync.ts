@@ -116,10 +116,10 @@ export class WalSync {
    *
    * Flushes overlap: a batch committed while a flush runs starts its own at once instead of
    * waiting for that one to end first (at 5,000 msg/s, waiting for flushes was most of a
-   * message's time in the writer at p99). An fdatasync that begins after a COMMIT wrote its frames makes them
-   * durable, whichever other fdatasync runs meanwhile; so each flush covers every caller that came
-   * before it started, and when it ends they are answered, in order, along with any earlier ones
-   * a slower flush still covers.
+   * message's time in the writer at p99). An fdatasync that begins after a COMMIT wrote its
+   * frames makes them durable, whichever other fdatasync runs meanwhile; so each flush covers
+   * every caller that came before it started, and when it ends they are answered, in order, along
+   * with any earlier ones a slower flush still covers.
    */
   private startFlush(): void {
     if (this.covered === this.tickets || this.inFlight >= MAX_FLUSHES) return;
