@@ -6,6 +6,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { SESSION_COOKIE } from './accounts/sessions.js';
 import type { AppContext } from './context.js';
+import { installClientJsonParser } from './http/client-json.js';
 import { handleClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { buildOpenApi, type PathItem } from './http/openapi.js';
@@ -16,8 +17,12 @@ import { EVENTS_PATH, websocketPluginHooks } from './realtime/routes.js';
 import { registerDomainRoutes } from './routes.js';
 import { PARLEY_VERSION } from './version.js';
 
-/** Largest WebSocket frame a client may send; typing and signalling frames are tiny. */
-export const MAX_WS_FRAME = 64 * 1024;
+/**
+ * Largest WebSocket frame a client may send. Typing and signalling frames are tiny; the largest is
+ * a `message.send` of a 16 KiB body, which JSON may escape to six times its size (a control
+ * character is `\u0001`), about 100 KiB with the rest of the frame.
+ */
+export const MAX_WS_FRAME = 128 * 1024;
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
@@ -85,6 +90,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  installClientJsonParser(app);
 
   // The session cookie is SameSite=Lax, which stops other sites but not sibling subdomains (they
   // are the same "site"). A state-changing request that carries only the cookie must therefore

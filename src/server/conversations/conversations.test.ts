@@ -128,6 +128,19 @@ describeEachDb('group chats', (t) => {
     }
   });
 
+  it('stores a title with a lone surrogate as the same well-formed text on either database', async () => {
+    const { ann, bob } = await team();
+    const res = await fetch(`${t().url}/api/v1/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'a\ud800b', memberIds: [bob.user.id] }),
+    });
+    expect(res.status).toBe(201);
+    const conv = (await res.json()) as { id: string; title: string };
+    expect(conv.title).toBe('a\ufffdb');
+    expect((await bob.api.call(api.conversations.get, { params: { id: conv.id } })).title).toBe('a\ufffdb');
+  });
+
   it('refuses bad titles, members of another org, unknown and inactive people, and a group of one', async () => {
     const { ann, bob, dora } = await team();
     const stranger = await makeUser(t());

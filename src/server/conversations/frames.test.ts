@@ -85,6 +85,25 @@ describeEachDb('sending over the WebSocket (message.send)', (t) => {
     s.close();
   });
 
+  it('takes the largest body in a frame whatever its escaping, and a lone surrogate as the HTTP send does', async () => {
+    const { a, conversationId } = await directPair(t());
+    const s = await TestSocket.open(t().url, { token: a.token });
+    // 16 KiB of control characters: JSON escapes each to six bytes, a frame of about 96 KiB.
+    const body = `a${'\u0001'.repeat(16 * 1024 - 1)}`;
+    const big = randomUUID();
+    s.send({ type: 'message.send', conversationId, clientId: big, body });
+    const sent = await s.next<Sent>(answerTo(big));
+    expect(sent).toMatchObject({ type: 'message.sent', created: true, message: { body } });
+    // A clientId with a lone surrogate is made well-formed on the way in, so its retry matches.
+    s.send({ type: 'message.send', conversationId, clientId: 'ws-\ud800', body: 'once' });
+    const first = await s.next<Sent>(answerTo('ws-\ufffd'));
+    s.send({ type: 'message.send', conversationId, clientId: 'ws-\ud800', body: 'again' });
+    const retry = await s.next<Sent>((e) => answerTo('ws-\ufffd')(e) && e !== first);
+    expect(first.created).toBe(true);
+    expect(retry).toMatchObject({ type: 'message.sent', created: false, message: { id: first.message.id, body: 'once' } });
+    s.close();
+  });
+
   it('refuses bad frames with the HTTP send errors and keeps the socket open', async () => {
     const { a, conversationId } = await directPair(t());
     const s = await TestSocket.open(t().url, { token: a.token });

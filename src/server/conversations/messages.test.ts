@@ -98,6 +98,23 @@ describeEachDb('messages: sending', (t) => {
     expect(seen.lastReadSeq).toBe(Math.max(...sent.filter((m) => m.senderId === people[1]!.user.id).map((m) => m.seq)));
   });
 
+  it('keeps a clientId with a lone surrogate idempotent: the text is made well-formed once, on the way in', async () => {
+    const { ann, id } = await pair();
+    // JSON.stringify keeps a lone surrogate as the escape `\ud800`, as a careless client would send it.
+    const first = await post(ann, id, { clientId: 'ls-\ud800', body: 'half \udc00 a pair' });
+    expect(first.status).toBe(201);
+    const a = (await first.json()) as { id: string; clientId: string; body: string };
+    expect(a).toMatchObject({ clientId: 'ls-\ufffd', body: 'half \ufffd a pair' });
+    for (let i = 0; i < 3; i++) {
+      const again = await post(ann, id, { clientId: 'ls-\ud800', body: 'again' });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ id: a.id, clientId: 'ls-\ufffd', body: 'half \ufffd a pair' });
+    }
+    // Read back from the database as it was answered, on either database.
+    const history = await ann.api.call(api.messages.list, { params: { id }, query: {} });
+    expect(history.items.map((m) => [m.clientId, m.body])).toEqual([['ls-\ufffd', 'half \ufffd a pair']]);
+  });
+
   it('accepts a body of exactly 16 KiB in bytes and refuses one byte more with 413', async () => {
     const { ann, id } = await pair();
     const ascii = 'a'.repeat(16384);

@@ -9,6 +9,7 @@ import { startTestServer } from '../testing/server.js';
 import { directPair, expectApiError } from '../conversations/test-helpers.js';
 import { nowIso } from '../db/util.js';
 import { testDatabases } from '../testing/databases.js';
+import { MAX_WS_FRAME } from '../app.js';
 import { gatewayOf } from './routes.js';
 import { handshakeStatus, sleep, TestSocket } from './test-socket.js';
 
@@ -130,19 +131,23 @@ describeEachDb('realtime gateway', (t) => {
       await s.next((e) => e.type === 'error' && e.code === 'unknown_type');
       s.send([1, 2]);
       s.send({ type: 'typing', conversationId: 42 });
+      // Not an id: never looked up (PostgreSQL refuses a NUL in text with an error).
+      s.send({ type: 'typing', conversationId: 'a\u0000b' });
+      s.send({ type: 'typing', conversationId: 'x'.repeat(65) });
       s.ws.send(Buffer.from([1, 2, 3]), { binary: true });
       await s.next((e) => e.type === 'error' && e.code === 'unsupported_frame');
-      expect(s.count((e) => e.type === 'error' && e.code === 'invalid_frame')).toBe(2);
+      expect(s.count((e) => e.type === 'error' && e.code === 'invalid_frame')).toBe(4);
+      expect(s.count((e) => e.type === 'error' && e.code === 'internal_error')).toBe(0);
       s.send({ type: 'ping' });
       await s.next((e) => e.type === 'pong');
       expect(s.ws.readyState).toBe(WebSocket.OPEN);
       s.close();
     });
 
-    it('closes a socket that sends a frame past 64 KiB with 1009, and keeps serving', async () => {
+    it('closes a socket that sends a frame past the limit (128 KiB) with 1009, and keeps serving', async () => {
       const u = await makeUser(t());
       const s = await TestSocket.open(t().url, { token: u.token });
-      s.send(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(100 * 1024) }));
+      s.send(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(MAX_WS_FRAME) }));
       const closed = await s.closed;
       expect(closed.code).toBe(1009);
       const again = await TestSocket.open(t().url, { token: u.token });

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import { Id } from '../../shared/api/common.js';
 import { TYPING_EXPIRES_MS, WS_CLOSE, type ServerEvent } from '../../shared/events.js';
 import { findSession, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
+import { parseClientJson } from '../http/client-json.js';
 import { AppError } from '../http/errors.js';
 import { defaultGatewayOptions, type GatewayOptions } from './options.js';
 import { RevocationWatch } from './revocations.js';
@@ -25,7 +27,6 @@ const MAX_TYPING_ENTRIES = 64;
 /** A reader this far behind is dropped; it reconnects and catches up by `seq`. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const MAX_SOCKETS_PER_USER = 100;
-const MAX_CONVERSATION_ID = 100;
 
 const PONG = JSON.stringify({ type: 'pong' } satisfies ServerEvent);
 
@@ -289,7 +290,7 @@ export class Gateway {
     if (isBinary) return this.admit(c) ? this.sendError(c, 'unsupported_frame', 'Send JSON in text frames') : undefined;
     let msg: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      msg = parseClientJson(data.toString());
     } catch {
       return this.admit(c) ? this.sendError(c, 'invalid_json', 'The frame is not valid JSON') : undefined;
     }
@@ -303,7 +304,7 @@ export class Gateway {
         return this.sendRaw(c, PONG);
       case 'typing': {
         const conversationId = (msg as { conversationId?: unknown }).conversationId;
-        if (typeof conversationId !== 'string' || conversationId.length === 0 || conversationId.length > MAX_CONVERSATION_ID) {
+        if (typeof conversationId !== 'string' || !Id.safeParse(conversationId).success) {
           return this.sendError(c, 'invalid_frame', 'typing needs a conversationId');
         }
         this.typing(c, conversationId).catch((err: unknown) => {
