@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { loadLastMessages } from '../conversations/store.js';
 import { Facts } from '../external/facts.js';
 import { conversationViewFor } from '../external/rules.js';
+import { isCursorText, readCursor } from '../http/cursor.js';
 import { badRequest } from '../http/errors.js';
 import { chatRows, invitationRows, otherMembers, peopleByIds, RANK, requestRows, type FeedPosition, type PersonInfo } from './store.js';
 
@@ -21,14 +22,8 @@ function encodeCursor(p: FeedPosition): string {
 }
 
 function decodeCursor(s: string): FeedPosition {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'string') {
-      return { at: v[0], rank: v[1], id: v[2] };
-    }
-  } catch {
-    // fall through to the one error below
-  }
+  const v = readCursor(s);
+  if (Array.isArray(v) && v.length === 3 && isCursorText(v[0]) && typeof v[1] === 'number' && isCursorText(v[2])) return { at: v[0], rank: v[1], id: v[2] };
   throw badRequest('Invalid cursor: pass the `next` value of the previous page');
 }
 

@@ -3,7 +3,7 @@ import type { AuditEntry } from '../../shared/api/orgs.js';
 import type { Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
 import { badRequest } from '../http/errors.js';
-import { decodeCursor, pageOf } from '../orgs/cursor.js';
+import { decodeCursor, pageOf } from '../http/cursor.js';
 import { listAuditRows, presentAuditEntry } from './store.js';
 
 export interface AuditEntryInput {

@@ -38,6 +38,21 @@ describeEachDb('messages: history, edit, delete, read', (t) => {
     expect(all.items[0]).toMatchObject({ body: 'message 1', clientId: 'm1', files: [] });
   });
 
+  it('answers cursors past the largest seq a chat can have as that seq, on either database', async () => {
+    const { ann, id } = await chatWith(3);
+    const get = async (qs: string) => {
+      const res = await fetch(`${t().url}/api/v1/conversations/${id}/messages?${qs}`, { headers: { authorization: `Bearer ${ann.token}` } });
+      expect(res.status, qs).toBe(200);
+      return ((await res.json()) as { items: { seq: number }[] }).items.map((m) => m.seq);
+    };
+    // 2^31 and beyond do not fit PostgreSQL's integer column; compared as they are, they failed.
+    expect(await get('after=2147483648')).toEqual([]);
+    expect(await get('after=999999999999999')).toEqual([]);
+    expect(await get('before=2147483648')).toEqual([1, 2, 3]);
+    expect(await get('before=999999999999999&limit=2')).toEqual([2, 3]);
+    expect(await get('changedAfter=2147483648')).toEqual([]);
+  });
+
   it('refuses cursors and limits that are not whole numbers in range with 400', async () => {
     const { ann, id } = await chatWith(1);
     for (const qs of ['after=abc', 'after=-1', 'before=1.5', 'before=', 'after=1e3', 'limit=0', 'limit=101', 'limit=x', 'after=1&after=2', 'before=99999999999999999999']) {
@@ -159,6 +174,12 @@ describeEachDb('chat list', (t) => {
     expect(pages).toBe(3);
 
     await expectApiError(me.api.call(api.conversations.list, { query: { cursor: 'garbage' } }), 400, 'invalid_request');
+    // Forged cursors of the right shape whose text no database could compare (a NUL: PostgreSQL
+    // refuses it with an error), or that is not Unicode.
+    const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const cursor of [forged(['\u0000', 'x']), forged(['2024-01-01', 'a\u0000']), forged(['\ud800', 'x']), forged(['x'.repeat(301), 'x'])]) {
+      await expectApiError(me.api.call(api.conversations.list, { query: { cursor } }), 400, 'invalid_request');
+    }
     await expectApiError(me.api.call(api.conversations.list, { query: { limit: 0 } }), 400, 'invalid_request');
     await expectApiError(me.api.call(api.conversations.list, { query: { limit: 101 } }), 400, 'invalid_request');
   });

@@ -7,6 +7,7 @@ import { doRecordDirectChatStarted } from '../external/journal.js';
 import { applyConversationRules, applyConversationRulesAll } from '../external/present.js';
 import { doStartPendingChat } from '../external/pending.js';
 import { decideDirectChat } from '../external/rules.js';
+import { isCursorText, readCursor } from '../http/cursor.js';
 import { AppError, badRequest, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { loadConversationViews, presentForEveryone, type Viewer } from './present.js';
@@ -51,12 +52,8 @@ function encodeCursor(c: ListCursor): string {
 }
 
 function decodeCursor(s: string): ListCursor {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { at: v[0], id: v[1] };
-  } catch {
-    // fall through to the one error below
-  }
+  const v = readCursor(s);
+  if (Array.isArray(v) && v.length === 2 && isCursorText(v[0]) && isCursorText(v[1])) return { at: v[0], id: v[1] };
   throw badRequest('Invalid cursor: pass the `next` value of the previous page');
 }
 

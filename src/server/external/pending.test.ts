@@ -118,6 +118,10 @@ describeEachDb('pending chats and invitations', (t) => {
     expect(seen.filter((s) => s.startsWith('chat:'))).toHaveLength(7);
     expect(seen.filter((s) => s.startsWith('invitation:'))).toHaveLength(4);
     await expectApiError(ann.api.call(api.activity.feed, { query: { cursor: 'garbage' } }), 400, 'invalid_request');
+    const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const cursor of [forged(['\u0000', 1, 'x']), forged(['2024-01-01', 1, '\u0000']), forged(['\udc00', 1, 'x'])]) {
+      await expectApiError(ann.api.call(api.activity.feed, { query: { cursor } }), 400, 'invalid_request');
+    }
     await expectApiError(ann.api.call(api.activity.feed, { query: { limit: 0 } }), 400, 'invalid_request');
     await expectApiError(ann.api.call(api.activity.feed, { query: { limit: 101 } }), 400, 'invalid_request');
   });

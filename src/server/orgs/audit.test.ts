@@ -59,6 +59,9 @@ describeEachDb('org admin: audit log', (t) => {
       { action: 'DROP TABLE' },
       { limit: -1 },
       { cursor: '!!!' },
+      // Forged cursors of the right shape with text no database could compare.
+      { cursor: Buffer.from(JSON.stringify({ c: '\u0000', i: 'x' })).toString('base64url') },
+      { cursor: Buffer.from(JSON.stringify({ c: '2024-01-01', i: '\ud800' })).toString('base64url') },
       { unknown: 'x' },
     ]) {
       expect(await refused(q(bad)), JSON.stringify(bad)).toMatchObject({ status: 400, code: 'invalid_request' });

@@ -9,7 +9,7 @@ import type { AppContext, Executor } from '../context.js';
 import { isUniqueViolation } from '../db/util.js';
 import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
 import { accountInviteMail } from '../mail/templates.js';
-import { decodeCursor, pageOf } from './cursor.js';
+import { decodeCursor, pageOf } from '../http/cursor.js';
 import { countActiveAdmins, getOrgUser, listOrgUsers, lockOrg, setUserRole, setUserStatus, tombstoneUser, userSortKey, type StatusFilter } from './members-store.js';
 import { getOrgRow } from './store.js';
 

@@ -13,10 +13,18 @@ export const MESSAGE_LIMITS = {
   historyLimitDefault: 50,
 } as const;
 
-/** A `seq` cursor in a query string: a non-negative whole number (or its decimal text). */
+/** The largest seq a database column holds (a 32-bit integer on PostgreSQL). */
+export const SEQ_MAX = 2_147_483_647;
+
+/**
+ * A `seq` cursor in a query string: a non-negative whole number (or its decimal text). One past
+ * the largest seq there can be means the same as that seq (nothing above it, all below it), so it
+ * is answered as such rather than refused or compared with a column it does not fit.
+ */
 export const SeqParam = z
   .union([z.number(), z.string().regex(/^\d{1,15}$/, 'must be a non-negative whole number').transform(Number)])
-  .pipe(z.number().int('must be a whole number').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER));
+  .pipe(z.number().int('must be a whole number').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER))
+  .transform((n) => Math.min(n, SEQ_MAX));
 
 /** Bodies are checked for size by the server (413 `message_too_large`), not by the schema. */
 const Body = PlainText;

@@ -1,4 +1,4 @@
-import { badRequest } from '../http/errors.js';
+import { badRequest } from './errors.js';
 
 /**
  * Opaque page cursors: the sort key of the last item of a page, as base64url JSON. Clients pass
@@ -8,19 +8,32 @@ export function encodeCursor(key: Record<string, string>): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
+/** The JSON inside a cursor, or undefined when the text is not base64url JSON. */
+export function readCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Text that a cursor may carry into a query: bounded, and what both databases compare as it is
+ * (PostgreSQL refuses a NUL with an error, and a lone surrogate is not Unicode). A cursor is only
+ * ever made by the server, so anything else is a forged one.
+ */
+export function isCursorText(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= 300 && !v.includes('\u0000') && v.isWellFormed();
+}
+
 export function decodeCursor<K extends string>(cursor: string | undefined, keys: readonly K[]): Record<K, string> | null {
   if (cursor === undefined) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw badRequest('Invalid cursor');
-  }
+  const parsed = readCursor(cursor);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('Invalid cursor');
   const out = {} as Record<K, string>;
   for (const k of keys) {
     const v = (parsed as Record<string, unknown>)[k];
-    if (typeof v !== 'string' || v.length > 300) throw badRequest('Invalid cursor');
+    if (!isCursorText(v)) throw badRequest('Invalid cursor');
     out[k] = v;
   }
   return out;
