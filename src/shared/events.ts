@@ -33,7 +33,7 @@ export type ServerEvent =
   | { type: 'session.ended'; sessionIds?: string[] };
 
 /**
- * Client → server WebSocket messages (text frames of JSON, at most 64 KiB). `message.send` is
+ * Client → server WebSocket messages (text frames of JSON, at most 128 KiB). `message.send` is
  * `POST /api/v1/conversations/:id/messages` over the socket (same rules, limits and idempotency
  * on clientId), answered by `message.sent` or `message.failed`; see `api.messages.sendFrame`.
  */
@@ -50,7 +50,7 @@ export const WS_CLOSE = {
   goingAway: 1001,
   /** Flooding or another policy violation. */
   policy: 1008,
-  /** A frame past the 64 KiB limit. */
+  /** A frame past the 128 KiB limit. */
   tooLarge: 1009,
   /** The session ended (logout, deactivation, deletion): sign in again, do not reconnect. */
   sessionEnded: 4001,
