@@ -18,7 +18,10 @@ function who(p: JournalPerson) {
   return { userId: p.id, email: p.email, orgId: p.org_id };
 }
 
-/** Audits an action once in each org of the two people (once when they share an org). */
+/**
+ * Audits an action once in each org of the two people (once when they share an org). The actor's
+ * address is theirs and their org's to know: the other org's entry carries no IP.
+ */
 export async function doAuditBothOrgs(
   db: Executor,
   e: { action: string; actor: JournalPerson; other: JournalPerson; conversationId: string; data?: Record<string, unknown>; ip?: string | null },
@@ -32,7 +35,7 @@ export async function doAuditBothOrgs(
       targetType: 'conversation',
       targetId: e.conversationId,
       data: { actor: who(e.actor), other: who(e.other), ...e.data },
-      ip: e.ip ?? null,
+      ip: orgId === e.actor.org_id ? (e.ip ?? null) : null,
     });
   }
 }

@@ -62,6 +62,9 @@ describeEachDb('message requests', (t) => {
     for (const orgId of [acceptOrg.id, sam.org.id]) {
       expect((await auditOf(t(), orgId, 'external.request_accepted')).some((e) => e.target_id === req.id && e.actor_id === rita.user.id)).toBe(true);
     }
+    // Rita's address is for her own org's admins only.
+    expect((await auditOf(t(), acceptOrg.id, 'external.request_accepted')).find((e) => e.target_id === req.id)?.ip).toBe('127.0.0.1');
+    expect((await auditOf(t(), sam.org.id, 'external.request_accepted')).find((e) => e.target_id === req.id)?.ip).toBeNull();
     expect((await rita.api.call(api.activity.feed)).items.find((e) => e.kind === 'request' && e.conversationId === req.id)?.status).toBe('accepted');
   });
 
