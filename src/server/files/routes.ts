@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { api } from '../../shared/api/index.js';
 import { DownloadParams, DownloadQuery, FileName, FILE_LIMITS } from '../../shared/api/files.js';
 import type { AppContext } from '../context.js';
-import { badRequest, unauthenticated } from '../http/errors.js';
+import { AppError, badRequest, unauthenticated } from '../http/errors.js';
 import { authenticate, Router } from '../http/router.js';
 import { startGarbageCollector } from './gc.js';
 import { contentDisposition, etagMatches, parseRange, recordedContentType, servedContentType } from './http.js';
@@ -40,16 +40,18 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
       if (req.isMultipart()) {
         if (declared > maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(maxBytes);
         // One byte past the limit reaches the storage, which then refuses the file.
-        const part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1 } });
+        const part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1 } }).catch((err: unknown) => {
+          throw asClientError(err);
+        });
         if (!part) throw badRequest('The form has no file part');
         const name = parseName(query.name ?? part.filename);
         const contentType = recordedContentType(part.mimetype, name);
-        return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name, contentType, maxBytes, source: part.file });
+        return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name, contentType, maxBytes, source: clientBytes(part.file) });
       }
       if (declared > maxBytes) throw fileTooLarge(maxBytes);
       if (query.name === undefined) throw badRequest('A file name is required (?name=)', [{ path: 'query.name', message: 'required' }]);
       const contentType = recordedContentType(req.headers['content-type'], query.name);
-      return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name: query.name, contentType, maxBytes, source: req.raw });
+      return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name: query.name, contentType, maxBytes, source: clientBytes(req.raw) });
     });
     router.routes.push(...sub.routes);
   });
@@ -58,6 +60,25 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
   app.get('/api/v1/files/:id', async (req, reply) => download(ctx, req, reply));
 
   startGarbageCollector(ctx);
+}
+
+/**
+ * A failure to read the request's bytes is the client's: a form without a boundary or cut short,
+ * a connection dropped mid-upload. It is answered 400 (and not logged as a server error); errors
+ * that already say what they are (a size limit: 413) pass as they are.
+ */
+function asClientError(err: unknown): unknown {
+  if (err instanceof AppError || typeof (err as { statusCode?: unknown }).statusCode === 'number') return err;
+  return badRequest('The upload did not arrive whole: the body is malformed, cut short or was aborted');
+}
+
+/** The bytes of an upload, with read failures told apart from the storage's (see above). */
+async function* clientBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source) yield chunk;
+  } catch (err) {
+    throw asClientError(err);
+  }
 }
 
 function parseName(raw: string | undefined): string {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEachDb } from '../testing/each-db.js';
 import { insertTestConversation } from '../testing/conversations.js';
@@ -142,6 +143,26 @@ describeEachDb('files: upload and download', (t) => {
     const form = multipartBody('file', '../../etc/passwd', 'text/plain', Buffer.from('x'));
     const res = await fetch(uploadUrl(t(), conversationId), { method: 'POST', headers: { ...ann.api.headers(), 'content-type': form.contentType }, body: new Uint8Array(form.body) });
     expect(res.status).toBe(400);
+  });
+
+  it('answers malformed and truncated forms with 400, stores nothing and leaves no temp file', async () => {
+    const { ann, conversationId } = await chat();
+    const form = multipartBody('file', 'cut.bin', 'application/octet-stream', randomBytes(200_000));
+    const boundary = form.contentType.split('boundary=')[1]!;
+    const cases: [string, string, Uint8Array][] = [
+      ['no boundary', 'multipart/form-data', new Uint8Array(form.body)],
+      ['not a form', 'multipart/form-data; boundary=abc', new Uint8Array(Buffer.from('garbage, not multipart'))],
+      ['cut short', `multipart/form-data; boundary=${boundary}`, new Uint8Array(form.body.subarray(0, 150_000))],
+    ];
+    for (const [label, contentType, body] of cases) {
+      const res = await fetch(uploadUrl(t(), conversationId), { method: 'POST', headers: { ...ann.api.headers(), 'content-type': contentType }, body });
+      expect(res.status, label).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code, label).toBe('invalid_request');
+    }
+    const count = await t().ctx.db.selectFrom('files').select('id').where('conversation_id', '=', conversationId).execute();
+    expect(count).toHaveLength(0);
+    const tmp = path.join(t().ctx.config.dataDir, 'files', 'tmp');
+    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
   });
 
   it('serves script-capable types as opaque attachments', async () => {

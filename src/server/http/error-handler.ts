@@ -13,7 +13,7 @@ function fromFastify(err: FastifyError): AppError | null {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, 'payload_too_large', 'The request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json');
+      return new AppError(415, 'unsupported_media_type', 'The Content-Type is missing or malformed: send JSON with Content-Type: application/json (an upload: the file\'s own type)');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError(400, 'invalid_request', 'The Content-Length does not match the body');
     case 'FST_ERR_BAD_URL':
