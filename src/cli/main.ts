@@ -28,8 +28,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit with 0; usage errors were already printed by commander.
-      return err.exitCode;
+      // Help and version exit with 0. Usage errors (an unknown command or option, a missing
+      // argument) were already printed by commander, which gives them 1: the contract is 2 for
+      // bad usage, 1 for an action that failed.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CliError) {
       process.stderr.write(`parley: ${err.message}\n`);

@@ -67,8 +67,12 @@ describeEachDb('operator CLI', (t) => {
     expect(plan.code).toBe(2);
     expect(plan.err).toContain('Unknown plan "gold"');
     const noName = await runCli(t(), ['org', 'create', '--plan', 'paid']);
-    expect(noName.code).not.toBe(0);
+    expect(noName.code).toBe(2);
     expect(noName.err).toContain("required option '--name <name>'");
+    for (const usage of [['org', 'create', '--name', 'X', '--bogus'], ['user', 'deactivate'], ['nosuchcommand']]) {
+      expect((await runCli(t(), usage)).code, usage.join(' ')).toBe(2);
+    }
+    expect((await runCli(t(), ['--help'])).code).toBe(0);
     const badDomain = await runCli(t(), ['org', 'create', '--name', 'X', '--domain', 'not a domain']);
     expect(badDomain.code).toBe(2);
     expect(badDomain.err).toContain('not a valid domain');
