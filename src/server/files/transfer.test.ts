@@ -149,7 +149,7 @@ describeEachDb('files: upload and download', (t) => {
     const { ann, conversationId } = await chat();
     const form = multipartBody('file', 'cut.bin', 'application/octet-stream', randomBytes(200_000));
     const boundary = form.contentType.split('boundary=')[1]!;
-    const cases: [string, string, Uint8Array][] = [
+    const cases: [string, string, Uint8Array<ArrayBuffer>][] = [
       ['no boundary', 'multipart/form-data', new Uint8Array(form.body)],
       ['not a form', 'multipart/form-data; boundary=abc', new Uint8Array(Buffer.from('garbage, not multipart'))],
       ['cut short', `multipart/form-data; boundary=${boundary}`, new Uint8Array(form.body.subarray(0, 150_000))],
