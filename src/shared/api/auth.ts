@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UNSAFE_NAME_CHARS } from './common.js';
 import { defineRoute } from './define.js';
 import { Capability, Ok, Org, User } from './shapes.js';
 
@@ -27,8 +28,7 @@ export const DisplayName = z
   .trim()
   .min(1, 'A name is required')
   .max(LIMITS.displayNameMax, `A name has at most ${LIMITS.displayNameMax} characters`)
-  // Control characters in names break rendering and logs.
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'A name cannot contain control characters');
+  .refine((s) => !UNSAFE_NAME_CHARS.test(s), 'A name cannot contain control or text-direction characters');
 
 const Token = z.string().min(1).max(LIMITS.tokenMax);
 

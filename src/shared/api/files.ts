@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, UNSAFE_NAME_CHARS } from './common.js';
 import { defineRoute } from './define.js';
 import { FileInfo, page } from './shapes.js';
 
@@ -9,8 +9,6 @@ export const FILE_LIMITS = {
   listLimitDefault: 50,
 } as const;
 
-// C0/C1 controls, and the bidirectional overrides that make "gpj.exe" read as "exe.jpg".
-const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * A file's name as people see it: 1–255 characters after trimming, no control characters, no
