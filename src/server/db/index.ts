@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet, type SqliteStatement } from 'kysely';
 import pg from 'pg';
+import { registerFoldCase } from './fold.js';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import { registerPostgresPool, registerSqliteHandle } from './precompiled.js';
@@ -44,6 +45,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  registerFoldCase(sqlite);
   // The page cache stays at SQLite's default (2 MiB) although a busy node rewrites more pages than
   // that: a commit whose inserts split a page scans the cache's whole hash table (the split keys a
   // page by a temporary high number, and truncating it back is a full scan), so a larger cache

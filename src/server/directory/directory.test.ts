@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
+import { ApiError } from '../../shared/client.js';
 import { expectApiError } from '../conversations/test-helpers.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, uniq } from '../testing/factories.js';
@@ -86,5 +87,42 @@ describeEachDb('directory search', (t) => {
     expect(e.body.error.retryAfter).toBeGreaterThan(0);
     // Per user: someone else is not affected.
     await other.api.call(api.directory.search, { query: { q: 'fine' } });
+  });
+
+  it('holds the limit when one user searches many times at once', async () => {
+    // A race does not show at every try: a few fresh users, each with a burst of 60 at once.
+    for (let round = 0; round < 4; round++) {
+      const me = await makeUser(t(), { plan: 'basic' });
+      const answers = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => me.api.call(api.directory.search, { query: { q: `x${i}` } })));
+      const refusals = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason] : []));
+      for (const e of refusals) expect(e instanceof ApiError ? { status: e.status, code: e.code } : e).toEqual({ status: 429, code: 'rate_limited' });
+      expect(answers.filter((a) => a.status === 'fulfilled')).toHaveLength(30);
+    }
+  });
+
+  it('matches accented and non-Latin names in any case, the same on both databases', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const me = await makeUser(t(), { org });
+    const elodie = await makeUser(t(), { org, displayName: 'Élodie Alpha' });
+    const emile = await makeUser(t(), { org, displayName: 'émile Beta' });
+    const anders = await makeUser(t(), { org, displayName: 'Anders Ångström' });
+    const odysseus = await makeUser(t(), { org, displayName: 'ΟΔΥΣΣΕΥΣ' });
+    const ids = async (q: string) => (await me.api.call(api.directory.search, { query: { q } })).items.map((e) => e.userId);
+
+    expect(await ids('Élodie Alpha')).toEqual([elodie.user.id]);
+    expect(await ids('élodie alpha')).toEqual([elodie.user.id]);
+    expect(await ids('ÉLODIE')).toEqual([elodie.user.id]);
+    expect(await ids('ÉMILE')).toEqual([emile.user.id]);
+    // Sorted by name as stored: "É" (U+00C9) before "é" (U+00E9).
+    expect(await ids('é')).toEqual([elodie.user.id, emile.user.id]);
+    expect(await ids('É')).toEqual([elodie.user.id, emile.user.id]);
+    expect(await ids('Ångström')).toEqual([anders.user.id]);
+    expect(await ids('ångström')).toEqual([anders.user.id]);
+    expect(await ids('Å')).toEqual([anders.user.id]);
+    // A capital sigma at the end of what was typed is not a final sigma: the prefix still matches.
+    expect(await ids('ΟΔΥΣΣΕΥΣ')).toEqual([odysseus.user.id]);
+    expect(await ids('οδυσ')).toEqual([odysseus.user.id]);
+    expect(await ids('ΟΔΥΣ')).toEqual([odysseus.user.id]);
+    expect(await ids('Ε')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
+import { lowerSql } from '../db/fold.js';
 
 /** Kysely queries of the directory: people lookups and the per-user look-up counter. */
 
@@ -29,18 +30,22 @@ function people(db: Executor) {
 /**
  * Active people of one org whose name (or any word of it) or email starts with `prefix`,
  * case-insensitively. Never used with another org's id: that is the directory's privacy rule.
+ * The name and what was typed are lower-cased by the same database function (`lowerSql`), so
+ * accented and non-Latin names match in any case, alike on SQLite and PostgreSQL; the email is
+ * compared with `email_norm`, which was lower-cased in JavaScript when written.
  */
 export async function searchOwnOrg(db: Executor, orgId: string, prefix: string, excludeUserId: string, limit: number): Promise<PersonRow[]> {
-  const p = escapeLike(prefix.toLowerCase());
+  const typed = escapeLike(prefix);
+  const name = lowerSql(db, sql.ref('u.display_name'));
   return people(db)
     .where('u.org_id', '=', orgId)
     .where('u.status', '=', 'active')
     .where('u.id', '<>', excludeUserId)
     .where((eb) =>
       eb.or([
-        eb(eb.fn('lower', ['u.display_name']), 'like', sql<string>`${`${p}%`} escape '\\'`),
-        eb(eb.fn('lower', ['u.display_name']), 'like', sql<string>`${`% ${p}%`} escape '\\'`),
-        eb('u.email_norm', 'like', sql<string>`${`${p}%`} escape '\\'`),
+        eb(name, 'like', sql<string>`${lowerSql(db, `${typed}%`)} escape '\\'`),
+        eb(name, 'like', sql<string>`${lowerSql(db, `% ${typed}%`)} escape '\\'`),
+        eb('u.email_norm', 'like', sql<string>`${`${escapeLike(prefix.toLowerCase())}%`} escape '\\'`),
       ]),
     )
     .orderBy('u.display_name')
@@ -55,12 +60,32 @@ export async function findPersonByEmail(db: Executor, emailNorm: string): Promis
 }
 
 /**
+ * The first key of the look-up counter's advisory locks (the second is the user's), so that
+ * they never collide with advisory locks taken for anything else.
+ */
+const LOOKUP_LOCK_SPACE = 0x6469_7231;
+
+/**
  * Counts this user's look-ups in the last `windowMs` and records one more, unless the limit is
  * already reached. Stored in the database so every node of a deployment shares the count.
+ *
+ * Counting then inserting must not interleave between two searches of one user, or both see
+ * room for one more: on PostgreSQL (read committed, any number of nodes) the transaction first
+ * takes a lock of that user's own, released at commit; SQLite runs one write transaction at a
+ * time, which serializes them already. An advisory lock rather than a row lock: there is no row
+ * of the directory's to lock, and it holds up nothing but another search by the same user (or,
+ * rarely, by a user whose id hashes alike).
  */
-export async function doCountLookup(db: Executor, userId: string, windowMs: number, max: number): Promise<{ allowed: boolean; oldestAt: string | null }> {
+export async function doCountLookup(
+  db: Executor,
+  dialect: 'sqlite' | 'postgres',
+  userId: string,
+  windowMs: number,
+  max: number,
+): Promise<{ allowed: boolean; oldestAt: string | null }> {
   const since = nowIso(Date.now() - windowMs);
   return db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOOKUP_LOCK_SPACE}, hashtext(${userId}))`.execute(trx);
     await trx.deleteFrom('directory_lookups').where('user_id', '=', userId).where('at', '<', since).execute();
     const rows = await trx.selectFrom('directory_lookups').select('at').where('user_id', '=', userId).orderBy('at').limit(max).execute();
     if (rows.length >= max) return { allowed: false, oldestAt: rows[0]!.at };

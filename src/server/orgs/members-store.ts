@@ -4,6 +4,7 @@ import { forgetUserSessions } from '../accounts/sessions.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
+import { lowerSql } from '../db/fold.js';
 
 /**
  * Queries and writes of an org's membership: listing users, and the life cycle changes of
@@ -18,29 +19,40 @@ function withOrg(db: Executor) {
 }
 
 /** `%` and `_` typed by a person are literal characters, not wildcards. */
-function likePrefix(s: string): string {
-  return s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Sorted by lower-cased name then id, so that paging is stable and equal on both databases. */
+/** A user with the name key the list is sorted by, as the database computed it. */
+export type ListedUser = UserWithOrg & { sort_name: string };
+
+/**
+ * Sorted by lower-cased name then id, so that paging is stable and equal on both databases.
+ * The name is lower-cased by the database (`lowerSql`), for the filter, the order and the
+ * cursor alike: a cursor made from the key the query selected compares exactly as the ORDER BY
+ * does, where a key lower-cased in JavaScript differs from the database's for some letters
+ * (SQLite's lower() folds A–Z only; PostgreSQL's keeps Σ a sigma where JavaScript may make it ς)
+ * and made pages skip or repeat people.
+ */
 export async function listOrgUsers(
   db: Executor,
   orgId: string,
   opts: { status?: StatusFilter; q?: string; after?: { n: string; i: string } | null; limit: number },
-): Promise<UserWithOrg[]> {
-  const nameKey = sql<string>`lower(users.display_name)`;
-  let q = withOrg(db).where('users.org_id', '=', orgId);
+): Promise<ListedUser[]> {
+  const nameKey = lowerSql(db, sql.ref('users.display_name'));
+  let q = withOrg(db).select(nameKey.as('sort_name')).where('users.org_id', '=', orgId);
   const status = opts.status;
   if (status === undefined) q = q.where('users.status', '<>', 'deleted');
   else if (status !== 'all') q = q.where('users.status', '=', status);
   if (opts.q) {
-    const p = likePrefix(opts.q);
-    const word = `% ${p}`;
+    const typed = escapeLike(opts.q);
+    const email = `${escapeLike(opts.q.toLowerCase())}%`;
     q = q.where((eb) =>
       eb.or([
-        eb(nameKey, 'like', sql<string>`${p} escape '\\'`),
-        eb(nameKey, 'like', sql<string>`${word} escape '\\'`),
-        eb('users.email_norm', 'like', sql<string>`${p} escape '\\'`),
+        eb(nameKey, 'like', sql<string>`${lowerSql(db, `${typed}%`)} escape '\\'`),
+        eb(nameKey, 'like', sql<string>`${lowerSql(db, `% ${typed}%`)} escape '\\'`),
+        // email_norm was lower-cased in JavaScript when written, and so is what was typed.
+        eb('users.email_norm', 'like', sql<string>`${email} escape '\\'`),
       ]),
     );
   }
@@ -49,8 +61,8 @@ export async function listOrgUsers(
   return q.orderBy(nameKey).orderBy('users.id').limit(opts.limit).execute();
 }
 
-export function userSortKey(u: UserWithOrg): { n: string; i: string } {
-  return { n: u.display_name.toLowerCase(), i: u.id };
+export function userSortKey(u: ListedUser): { n: string; i: string } {
+  return { n: u.sort_name, i: u.id };
 }
 
 /** A user of this org (any status), or undefined: a user of another org is not found. */

@@ -104,6 +104,45 @@ describeEachDb('org admin: users', (t) => {
     expect(await refused(q({ limit: 'ten' }))).toMatchObject({ status: 400, code: 'invalid_request' });
   });
 
+  it('filters accented and non-Latin names in any case, the same on both databases', async () => {
+    const { org, admin } = await orgWithAdmin(t());
+    const elodie = await makeUser(t(), { org, displayName: 'Élodie Alpha' });
+    const emile = await makeUser(t(), { org, displayName: 'émile Beta' });
+    const elise = await makeUser(t(), { org, displayName: 'Ann Élise' });
+    const asa = await makeUser(t(), { org, displayName: 'ÅSA Berg' });
+    const odysseus = await makeUser(t(), { org, displayName: 'ΟΔΥΣΣΕΥΣ' });
+    const ids = async (q: string) => (await admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: { q } })).items.map((u) => u.id);
+    // Sorted by lower-cased name: "ann élise", "élodie alpha", "émile beta".
+    expect(await ids('É')).toEqual([elise.user.id, elodie.user.id, emile.user.id]);
+    expect(await ids('é')).toEqual([elise.user.id, elodie.user.id, emile.user.id]);
+    expect(await ids('ÉLODIE ALPHA')).toEqual([elodie.user.id]);
+    expect(await ids('åsa')).toEqual([asa.user.id]);
+    expect(await ids('ΟΔΥΣ')).toEqual([odysseus.user.id]);
+    expect(await ids('οδυσσευσ')).toEqual([odysseus.user.id]);
+  });
+
+  it('pages one by one over accented and capitalized names in the order of one page', async () => {
+    const { org, admin, member } = await orgWithAdmin(t());
+    const names = ['Élodie Alpha', 'émile Beta', 'Émile Beta', 'elodie', 'Zoë', 'zoe', 'ÅSA', 'åsa', 'Bob', 'bob', 'İpek', 'ΟΔΥΣΣΕΥΣ', 'Οδυσσεύς', 'Ωmega'];
+    const more = [];
+    for (const displayName of names) more.push(await makeUser(t(), { org, displayName }));
+    await admin.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: more[3]!.user.id } });
+    const all = [admin, member, ...more].map((u) => u.user.id);
+    const list = (query: Record<string, unknown>) => admin.api.call(api.orgs.listUsers, { params: { id: org.id }, query: { status: 'all', ...query } as never });
+
+    const whole = (await list({ limit: 100 })).items.map((u) => u.id);
+    expect([...whole].sort()).toEqual([...all].sort());
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages <= all.length + 1; pages++) {
+      const page = await list({ limit: 1, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((u) => u.id));
+      cursor = page.next;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(whole);
+  });
+
   it('creates a user who sets a password by the invitation link and signs in', async () => {
     const { org, admin, member } = await orgWithAdmin(t());
     const email = `New.Person-${uniq()}@${org.domain}`;
