@@ -1,5 +1,4 @@
 import type { AppContext } from '../context.js';
-import { nowIso } from '../db/util.js';
 import { doAudit } from '../audit/service.js';
 import { AppError } from '../http/errors.js';
 import { passwordResetMail } from '../mail/templates.js';
@@ -7,7 +6,7 @@ import { hashPassword } from './passwords.js';
 import { doRevokeUserSessions } from './sessions.js';
 import { invalidToken, runAfterVerified } from './signup-service.js';
 import { findLiveUserByEmail, getUserWithOrg, updateUserPassword } from './store.js';
-import { countTokensSince, doConsumeToken, doIssueEmailToken, doRetireUserTokens, findUsableToken, normalizeEmail, RESET_TTL_MS } from './tokens.js';
+import { doConsumeToken, doIssueEmailToken, doIssueWithinLimit, doRetireUserTokens, findUsableToken, normalizeEmail, RESET_TTL_MS } from './tokens.js';
 
 /** Reset mails per email address per hour; past it, requests are silently ignored. */
 export const MAX_RESET_MAILS_PER_HOUR = 3;
@@ -20,9 +19,10 @@ export async function doRequestPasswordReset(ctx: AppContext, email: string): Pr
   const emailNorm = normalizeEmail(email);
   const user = await findLiveUserByEmail(ctx.db, emailNorm);
   if (!user || user.status !== 'active') return;
-  const recent = await countTokensSince(ctx.db, emailNorm, 'reset', nowIso(Date.now() - 3600_000));
-  if (recent >= MAX_RESET_MAILS_PER_HOUR) return;
-  const token = await doIssueEmailToken(ctx.db, { kind: 'reset', userId: user.id, emailNorm, ttlMs: RESET_TTL_MS });
+  const token = await doIssueWithinLimit(ctx, { kind: 'reset', emailNorm, max: MAX_RESET_MAILS_PER_HOUR, windowMs: 3600_000 }, (trx) =>
+    doIssueEmailToken(trx, { kind: 'reset', userId: user.id, emailNorm, ttlMs: RESET_TTL_MS }),
+  );
+  if (token === null) return;
   const link = `${ctx.config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
   await ctx.mailer.send(passwordResetMail({ to: user.email, displayName: user.display_name, link }));
 }

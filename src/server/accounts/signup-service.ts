@@ -7,10 +7,11 @@ import { emailDomain, findOrgByDomain, insertOrg } from '../orgs/store.js';
 import { afterUserVerified } from './after-verify.js';
 import { hashPassword } from './passwords.js';
 import { deleteSignups, findLiveUserByEmail, getSignup, getUserWithOrg, insertSignup, insertUser, purgeSignups, takePendingAdmin, type UserWithOrg } from './store.js';
-import { countTokensSince, doConsumeToken, doIssueEmailToken, findUsableToken, normalizeEmail, VERIFY_TTL_MS } from './tokens.js';
+import { countTokensSince, doConsumeToken, doIssueEmailToken, doIssueWithinLimit, findUsableToken, normalizeEmail, VERIFY_TTL_MS } from './tokens.js';
 
 /** Verification mails per email address per hour; past it, sign-up stops mailing (a victim's inbox is not a target). */
 export const MAX_VERIFY_MAILS_PER_HOUR = 5;
+const MAIL_WINDOW_MS = 3600_000;
 
 export const invalidToken = () => new AppError(400, 'invalid_token', 'This link is invalid, expired or already used; ask for a new one');
 
@@ -32,16 +33,19 @@ export async function doSignup(ctx: AppContext, input: { email: string; password
   const existing = await findLiveUserByEmail(ctx.db, emailNorm);
   if (existing) throw emailTakenError(existing.password_hash !== null);
 
-  const recent = await countTokensSince(ctx.db, emailNorm, 'verify', nowIso(Date.now() - 3600_000));
-  if (recent >= MAX_VERIFY_MAILS_PER_HOUR) return { verificationSent: false };
+  // Past the limit already: answer without spending a password hash. Only the count in the
+  // transaction below decides, since parallel sign-ups all pass this one.
+  const since = nowIso(Date.now() - MAIL_WINDOW_MS);
+  if ((await countTokensSince(ctx.db, emailNorm, 'verify', since)) >= MAX_VERIFY_MAILS_PER_HOUR) return { verificationSent: false };
 
   // Hashing is slow on purpose: do it before the transaction so it holds no lock meanwhile.
   const passwordHash = await hashPassword(input.password);
-  const token = await ctx.db.transaction().execute(async (trx) => {
+  const token = await doIssueWithinLimit(ctx, { kind: 'verify', emailNorm, max: MAX_VERIFY_MAILS_PER_HOUR, windowMs: MAIL_WINDOW_MS }, async (trx) => {
     await deleteSignups(trx, emailNorm);
     const signup = await insertSignup(trx, { email: input.email, emailNorm, displayName: input.displayName, passwordHash });
     return doIssueEmailToken(trx, { kind: 'verify', signupId: signup.id, emailNorm, ttlMs: VERIFY_TTL_MS });
   });
+  if (token === null) return { verificationSent: false };
   const link = `${ctx.config.publicUrl}/verify?token=${encodeURIComponent(token)}`;
   await ctx.mailer.send(verifyEmailMail({ to: input.email.trim(), displayName: input.displayName, link }));
   return { verificationSent: true };

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Executor } from '../context.js';
+import type { AppContext, Executor } from '../context.js';
 import type { EmailTokensTable } from '../db/schema.js';
 import { newId, nowIso } from '../db/util.js';
+import { inKeyLock } from '../db/key-lock.js';
 
 /** A random secret for sessions and emailed links; only its hash is ever stored. */
 export function newSecret(): string {
@@ -82,4 +83,21 @@ export async function countTokensSince(db: Executor, emailNorm: string, kind: Em
     .where('created_at', '>=', sinceIso)
     .executeTakeFirst();
   return Number(r?.n ?? 0);
+}
+
+/**
+ * Runs `issue` (which stores one token of `kind` for `emailNorm`) unless `max` such tokens were
+ * issued in the last `windowMs`; answers what it answered, or null past the limit. The count and
+ * the token it allows are one transaction, locked on the email and kind, so that parallel
+ * requests, on any node, cannot all read the same count and all issue one.
+ */
+export async function doIssueWithinLimit<T>(
+  ctx: AppContext,
+  limit: { kind: EmailTokenKind; emailNorm: string; max: number; windowMs: number },
+  issue: (trx: Executor) => Promise<T>,
+): Promise<T | null> {
+  return inKeyLock(ctx, [`mail:${limit.kind}:${limit.emailNorm}`], async (trx) => {
+    const recent = await countTokensSince(trx, limit.emailNorm, limit.kind, nowIso(Date.now() - limit.windowMs));
+    return recent >= limit.max ? null : issue(trx);
+  });
 }

@@ -14,7 +14,7 @@ const FullEmail = z.email();
 
 /** Searches per user per minute, shared by every node (one look-up is one row). */
 export async function checkLookupRate(ctx: AppContext, userId: string): Promise<void> {
-  const r = await doCountLookup(ctx.db, ctx.dialect, userId, WINDOW_MS, DIRECTORY_LIMITS.perMinute);
+  const r = await doCountLookup(ctx, userId, WINDOW_MS, DIRECTORY_LIMITS.perMinute);
   if (!r.allowed) {
     const wait = r.oldestAt ? Math.max(1, Math.ceil((Date.parse(r.oldestAt) + WINDOW_MS - Date.now()) / 1000)) : 60;
     throw rateLimited(wait, 'Too many directory searches; try again in a minute');

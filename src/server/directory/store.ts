@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { Executor } from '../context.js';
-import { nowIso } from '../db/util.js';
+import type { AppContext, Executor } from '../context.js';
 import { lowerSql } from '../db/fold.js';
+import { inKeyLock } from '../db/key-lock.js';
+import { nowIso } from '../db/util.js';
 
 /** Kysely queries of the directory: people lookups and the per-user look-up counter. */
 
@@ -60,32 +61,14 @@ export async function findPersonByEmail(db: Executor, emailNorm: string): Promis
 }
 
 /**
- * The first key of the look-up counter's advisory locks (the second is the user's), so that
- * they never collide with advisory locks taken for anything else.
- */
-const LOOKUP_LOCK_SPACE = 0x6469_7231;
-
-/**
  * Counts this user's look-ups in the last `windowMs` and records one more, unless the limit is
- * already reached. Stored in the database so every node of a deployment shares the count.
- *
- * Counting then inserting must not interleave between two searches of one user, or both see
- * room for one more: on PostgreSQL (read committed, any number of nodes) the transaction first
- * takes a lock of that user's own, released at commit; SQLite runs one write transaction at a
- * time, which serializes them already. An advisory lock rather than a row lock: there is no row
- * of the directory's to lock, and it holds up nothing but another search by the same user (or,
- * rarely, by a user whose id hashes alike).
+ * already reached. Stored in the database so every node of a deployment shares the count; the
+ * count and the record are one step under the user's lock (`inKeyLock`), or parallel searches
+ * would all read the same count and all pass.
  */
-export async function doCountLookup(
-  db: Executor,
-  dialect: 'sqlite' | 'postgres',
-  userId: string,
-  windowMs: number,
-  max: number,
-): Promise<{ allowed: boolean; oldestAt: string | null }> {
+export async function doCountLookup(ctx: AppContext, userId: string, windowMs: number, max: number): Promise<{ allowed: boolean; oldestAt: string | null }> {
   const since = nowIso(Date.now() - windowMs);
-  return db.transaction().execute(async (trx) => {
-    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOOKUP_LOCK_SPACE}, hashtext(${userId}))`.execute(trx);
+  return inKeyLock(ctx, [`directory:${userId}`], async (trx) => {
     await trx.deleteFrom('directory_lookups').where('user_id', '=', userId).where('at', '<', since).execute();
     const rows = await trx.selectFrom('directory_lookups').select('at').where('user_id', '=', userId).orderBy('at').limit(max).execute();
     if (rows.length >= max) return { allowed: false, oldestAt: rows[0]!.at };
