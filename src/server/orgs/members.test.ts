@@ -102,6 +102,8 @@ describeEachDb('org admin: users', (t) => {
     expect(await refused(q({ limit: 0 }))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await refused(q({ limit: 101 }))).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await refused(q({ limit: 'ten' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    // Decimal digits only, as every other list takes them.
+    for (const limit of ['0x10', ' 10', '1e1', '+5']) expect(await refused(q({ limit })), limit).toMatchObject({ status: 400, code: 'invalid_request' });
   });
 
   it('filters accented and non-Latin names in any case, the same on both databases', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitParam } from './common.js';
 import { defineRoute } from './define.js';
 import { ConversationState, page, Participant } from './shapes.js';
 
@@ -32,9 +33,7 @@ export const ActivityEntry = z.object({
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
-const Limit = z
-  .union([z.number(), z.string().regex(/^\d{1,6}$/, 'must be a whole number').transform(Number)])
-  .pipe(z.number().int().min(1, 'limit is at least 1').max(ACTIVITY_LIMITS.pageMax, `limit is at most ${ACTIVITY_LIMITS.pageMax}`));
+const Limit = limitParam(ACTIVITY_LIMITS.pageMax);
 
 export const feed = defineRoute({
   method: 'GET',

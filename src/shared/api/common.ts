@@ -19,3 +19,13 @@ export const Id = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/, 'Not a valid id');
+
+/**
+ * A page size in a query string: a number or its decimal text (no hex, signs or spaces, which a
+ * coercion would take), the same for every list.
+ */
+export function limitParam(max: number) {
+  return z
+    .union([z.number(), z.string().regex(/^\d{1,6}$/, 'must be a whole number').transform(Number)])
+    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, limitParam } from './common.js';
 import { Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Conversation, Ok, page } from './shapes.js';
@@ -26,12 +26,6 @@ export const Title = PlainText.pipe(
     .max(CONVERSATION_LIMITS.titleMax, `A title has at most ${CONVERSATION_LIMITS.titleMax} characters`),
 );
 
-/** A page size in a query string: a number or its decimal text. */
-export function limitParam(max: number) {
-  return z
-    .union([z.number(), z.string().regex(/^\d{1,6}$/, 'must be a whole number').transform(Number)])
-    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
-}
 
 const IdParams = z.object({ id: Id });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, UNSAFE_NAME_CHARS } from './common.js';
+import { Id, limitParam, UNSAFE_NAME_CHARS } from './common.js';
 import { defineRoute } from './define.js';
 import { FileInfo, page } from './shapes.js';
 
@@ -28,9 +28,7 @@ export const FileName = z
       .refine((s) => s !== '.' && s !== '..', 'Not a valid file name'),
   );
 
-const LimitParam = z
-  .union([z.number(), z.string().regex(/^\d{1,6}$/, 'must be a whole number').transform(Number)])
-  .pipe(z.number().int().min(1, 'must be at least 1').max(FILE_LIMITS.listLimitMax, `must be at most ${FILE_LIMITS.listLimitMax}`));
+const LimitParam = limitParam(FILE_LIMITS.listLimitMax);
 
 /**
  * Upload: the body is the file itself (any Content-Type, streamed) or multipart/form-data with

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from './define.js';
-import { Id } from './common.js';
-import { limitParam, PlainText } from './conversations.js';
+import { Id, limitParam } from './common.js';
+import { PlainText } from './conversations.js';
 import { Message, page } from './shapes.js';
 
 export const MESSAGE_LIMITS = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, limitParam } from './common.js';
 import { DisplayName, Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Org, page, Role, User } from './shapes.js';
@@ -16,12 +16,7 @@ export const ORG_LIMITS = {
 /** Typed text that reaches a query: NUL and other control characters are refused. */
 const NoControls = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
-const Limit = z.coerce
-  .number({ message: 'limit must be a number' })
-  .int('limit must be a whole number')
-  .min(1, 'limit is at least 1')
-  .max(ORG_LIMITS.pageMax, `limit is at most ${ORG_LIMITS.pageMax}`)
-  .default(ORG_LIMITS.pageDefault);
+const Limit = limitParam(ORG_LIMITS.pageMax).default(ORG_LIMITS.pageDefault);
 
 const Cursor = z.string().min(1).max(500).refine(NoControls, 'Not a valid cursor');
 
