@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { loadLastMessages } from '../conversations/store.js';
 import { Facts } from '../external/facts.js';
 import { conversationViewFor } from '../external/rules.js';
-import { isCursorText, readCursor } from '../http/cursor.js';
+import { encodeCursor, isCursorText, readCursor } from '../http/cursor.js';
 import { badRequest } from '../http/errors.js';
 import { chatRows, invitationRows, otherMembers, peopleByIds, RANK, requestRows, type FeedPosition, type PersonInfo } from './store.js';
 
@@ -16,10 +16,6 @@ import { chatRows, invitationRows, otherMembers, peopleByIds, RANK, requestRows,
  */
 
 type Person = ActivityEntry['person'];
-
-function encodeCursor(p: FeedPosition): string {
-  return Buffer.from(JSON.stringify([p.at, p.rank, p.id])).toString('base64url');
-}
 
 function decodeCursor(s: string): FeedPosition {
   const v = readCursor(s);
@@ -139,5 +135,5 @@ export async function listActivity(ctx: AppContext, viewer: UserWithOrg, q: { cu
     }
   }
   const last = page[page.length - 1];
-  return drafts.length > limit && last ? { items, next: encodeCursor(last.pos) } : { items };
+  return drafts.length > limit && last ? { items, next: encodeCursor([last.pos.at, last.pos.rank, last.pos.id]) } : { items };
 }

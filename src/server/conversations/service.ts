@@ -7,7 +7,7 @@ import { doRecordDirectChatStarted } from '../external/journal.js';
 import { applyConversationRules, applyConversationRulesAll } from '../external/present.js';
 import { doStartPendingChat } from '../external/pending.js';
 import { decideDirectChat } from '../external/rules.js';
-import { isCursorText, readCursor } from '../http/cursor.js';
+import { encodeCursor, isCursorText, readCursor } from '../http/cursor.js';
 import { AppError, badRequest, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { loadConversationViews, presentForEveryone, type Viewer } from './present.js';
@@ -47,10 +47,6 @@ export async function publishConversation(
   }
 }
 
-function encodeCursor(c: ListCursor): string {
-  return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
-}
-
 function decodeCursor(s: string): ListCursor {
   const v = readCursor(s);
   if (Array.isArray(v) && v.length === 2 && isCursorText(v[0]) && isCursorText(v[1])) return { at: v[0], id: v[1] };
@@ -65,7 +61,7 @@ export async function listConversationsFor(ctx: AppContext, viewer: Viewer, q: {
   const page = rows.slice(0, limit);
   const items = await applyConversationRulesAll(ctx, viewer.userId, await loadConversationViews(ctx.db, viewer, page));
   const last = page[page.length - 1];
-  return rows.length > limit && last ? { items, next: encodeCursor({ at: last.last_activity_at, id: last.id }) } : { items };
+  return rows.length > limit && last ? { items, next: encodeCursor([last.last_activity_at, last.id]) } : { items };
 }
 
 export interface StartResult {

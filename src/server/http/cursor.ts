@@ -4,7 +4,7 @@ import { badRequest } from './errors.js';
  * Opaque page cursors: the sort key of the last item of a page, as base64url JSON. Clients pass
  * them back unchanged; anything that does not decode to the expected keys is a 400, never a 500.
  */
-export function encodeCursor(key: Record<string, string>): string {
+export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
