@@ -10,6 +10,7 @@ import { directPair, expectApiError } from '../conversations/test-helpers.js';
 import { nowIso } from '../db/util.js';
 import { testDatabases } from '../testing/databases.js';
 import { MAX_WS_FRAME } from '../app.js';
+import { RevocationWatch } from './revocations.js';
 import { gatewayOf } from './routes.js';
 import { handshakeStatus, sleep, TestSocket } from './test-socket.js';
 
@@ -259,6 +260,26 @@ describe('realtime gateway shutdown', () => {
 
 describe('realtime gateway and sessions revoked elsewhere', () => {
   for (const kind of testDatabases()) {
+    it(`acts on every session of a mass revocation, page after page, and on none twice [${kind}]`, async () => {
+      const t = await startTestServer(kind);
+      try {
+        const users = await Promise.all(Array.from({ length: 7 }, () => makeUser(t)));
+        const userIds = users.map((u) => u.user.id);
+        // Revoked in one statement: they share one revocation time, so pages split ties by id.
+        await t.ctx.db.updateTable('sessions').set({ revoked_at: nowIso() }).where('user_id', 'in', userIds).execute();
+        const sessions = await t.ctx.db.selectFrom('sessions').select('id').where('user_id', 'in', userIds).execute();
+        expect(sessions).toHaveLength(7);
+        const told: string[] = [];
+        const watch = new RevocationWatch(t.ctx, 60_000, (ids) => told.push(...ids), 2);
+        await watch.check();
+        expect([...told].sort()).toEqual(sessions.map((s) => s.id).sort());
+        await watch.check();
+        expect(told).toHaveLength(7);
+      } finally {
+        await t.close();
+      }
+    });
+
     it(`closes the sockets of a session revoked by another process, with no event, and its token stops at once [${kind}]`, async () => {
       const saved = process.env.PARLEY_WS_REVOCATION_POLL_MS;
       process.env.PARLEY_WS_REVOCATION_POLL_MS = '100';

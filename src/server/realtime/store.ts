@@ -6,20 +6,22 @@ import { nowIso } from '../db/util.js';
 
 const CHUNK = 500;
 
+/** A revoked session's place in revocation order: where the next page starts. */
+export interface RevokedKey {
+  id: string;
+  at: string;
+}
+
 /**
  * Sessions revoked after `sinceIso` (logout, password reset, deactivation, deletion: by any node
- * or an operator's command), newest last, at most `limit`.
+ * or an operator's command), in revocation order, at most `limit`: the page after `after`, or
+ * the first.
  */
-export async function sessionsRevokedSince(db: Executor, sinceIso: string, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('sessions')
-    .select('id')
-    .where('revoked_at', 'is not', null)
-    .where('revoked_at', '>', sinceIso)
-    .orderBy('revoked_at')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.id);
+export async function sessionsRevokedSince(db: Executor, sinceIso: string, after: RevokedKey | null, limit: number): Promise<RevokedKey[]> {
+  let q = db.selectFrom('sessions').select(['id', 'revoked_at']).where('revoked_at', 'is not', null).where('revoked_at', '>', sinceIso);
+  if (after) q = q.where((eb) => eb.or([eb('revoked_at', '>', after.at), eb.and([eb('revoked_at', '=', after.at), eb('id', '>', after.id)])]));
+  const rows = await q.orderBy('revoked_at').orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, at: r.revoked_at! }));
 }
 
 /**
