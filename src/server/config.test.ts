@@ -106,6 +106,10 @@ describe('resolveConfig', () => {
     [{ port: '80.5' }, {}, /port/i],
     [{ port: '0x50' }, {}, /port/i],
     [{}, { PARLEY_PORT: 'abc' }, /port/i],
+    [{ host: '999.1.1.1' }, {}, /invalid host/i],
+    [{ host: 'bad host' }, {}, /invalid host/i],
+    [{}, { PARLEY_HOST: 'chat..example' }, /invalid host/i],
+    [{ host: '-x.example' }, {}, /invalid host/i],
     [{ redisUrl: 'http://cache:6379' }, {}, /redis/i],
     [{ redisUrl: 'cache:6379' }, {}, /redis/i],
     [{}, { PARLEY_REDIS_URL: 'localhost' }, /redis/i],
@@ -131,6 +135,12 @@ describe('resolveConfig', () => {
     expect((caught as Error).message).toMatch(message);
     // One line, fit for stderr.
     expect((caught as Error).message).not.toContain('\n');
+  });
+
+  it('accepts IP addresses and host names to listen on', () => {
+    for (const host of ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'chat.example.com', 'node-2.internal', '10.0.0.1']) {
+      expect(resolveConfig({ host }, {}).host).toBe(host);
+    }
   });
 
   it('accepts the SQLite forms: a path, sqlite: and :memory:', () => {

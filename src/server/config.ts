@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Settings of one node, from flags or environment variables (design.md, "Running it"). */
@@ -80,10 +81,24 @@ function checkDatabaseUrl(value: string): string {
   return value;
 }
 
+const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The address to listen on: an IP address or a host name. Dotted numbers that are no IPv4
+ * address (999.1.1.1) are refused here, by name, rather than as a public URL made from them.
+ */
+function checkHost(host: string): string {
+  if (isIP(host)) return host;
+  const labels = host.split('.');
+  const name = host.length <= 253 && labels.every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(labels[labels.length - 1]!);
+  if (!name) throw new ConfigError(`Invalid host: ${host} (expected an IP address or a host name)`);
+  return host;
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = parsePort(pick(flags.port, env.PARLEY_PORT) ?? 8080);
-  const host = pick(flags.host, env.PARLEY_HOST) ?? '127.0.0.1';
+  const host = checkHost(pick(flags.host, env.PARLEY_HOST) ?? '127.0.0.1');
   const dataDir = path.resolve(pick(flags.dataDir, env.PARLEY_DATA_DIR) ?? './data');
   const databaseUrl = checkDatabaseUrl(pick(flags.databaseUrl, env.PARLEY_DATABASE_URL) ?? path.join(dataDir, 'parley.db'));
   const redisUrl = pick(flags.redisUrl, env.PARLEY_REDIS_URL) ?? null;
