@@ -1,7 +1,7 @@
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { AppContext, Executor } from '../context.js';
-import { checkAttachable, doAttachFiles, doDetachMessageFiles, filesForMessages } from '../files/attach.js';
+import { checkAttachable, doAttachFiles, doDetachMessageFiles, filesForMessages, findUnattachable } from '../files/attach.js';
 import { checkFilesPolicy, fileTooLarge } from '../files/service.js';
 import type { ConversationRow } from './store.js';
 
@@ -23,14 +23,26 @@ export async function checkAttachments(ctx: AppContext, conversation: Conversati
 }
 
 /**
+ * Inside the message writer's transaction, before anything is stored: the files that can no longer
+ * be attached (collected, or taken by another message since the send was checked).
+ */
+export function unattachableFiles(trx: Executor, fileIds: readonly string[]): Promise<Set<string>> {
+  return findUnattachable(trx, fileIds);
+}
+
+/**
  * Inside the message writer's transaction, after the messages are inserted: bind each message's
- * files to it. Answers each message's files, for the acknowledgement and the event.
+ * files to it. Answers each message's files, for the acknowledgement and the event. A file lost
+ * since `unattachableFiles` (a collector on another node) fails the whole transaction: a message
+ * is never stored without a file it was sent with.
  */
 export async function linkAttachments(
   trx: Executor,
   links: readonly { messageId: string; conversationId: string; senderId: string; fileIds: readonly string[] }[],
 ): Promise<Map<string, FileInfo[]>> {
-  for (const l of links) await doAttachFiles(trx, l.messageId, l.fileIds);
+  for (const l of links) {
+    if ((await doAttachFiles(trx, l.messageId, l.fileIds)) !== l.fileIds.length) throw new Error('a file to attach was taken or collected while its message was stored');
+  }
   return filesForMessages(trx, links.map((l) => l.messageId));
 }
 

@@ -23,6 +23,25 @@ describeEachDb('messages: changes since a change number', (t) => {
   };
   const lastChangeSeq = async (u: TestUser, id: string) => (await u.api.call(api.conversations.get, { params: { id } })).lastChangeSeq;
 
+  it('tells concurrent edits and deletions in the order of their numbers, each with its own state', async () => {
+    // A race: several rounds, so that a wrong order has many chances to show.
+    for (let round = 0; round < 4; round++) {
+      const { ann, bob, id, sent } = await chatWith(12);
+      const rec = recordEvents(t());
+      const answers = await Promise.all([
+        ...sent.slice(0, 10).map((m, i) => edit(ann, id, m, `edited ${i}`)),
+        ...[1, 2, 3, 4].map((k) => edit(ann, id, sent[10]!, `again ${k}`)),
+        remove(ann, id, sent[11]!),
+      ]);
+      rec.stop();
+      const told = rec.to(bob.user.id).flatMap((e) => (e.type === 'message.updated' || e.type === 'message.deleted' ? [e.message] : []));
+      expect(told.map((m) => m.changeSeq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      // Each change is told as its own answer was: change N never carries a later change's text.
+      const byNumber = new Map(answers.map((m) => [m.changeSeq, m]));
+      for (const m of told) expect(m).toEqual(byNumber.get(m.changeSeq));
+    }
+  });
+
   it('numbers each edit and deletion of a conversation, and the answers and events carry the number', async () => {
     const { ann, bob, id, sent } = await chatWith(3);
     expect(sent.map((m) => m.changeSeq)).toEqual([0, 0, 0]);

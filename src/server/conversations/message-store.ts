@@ -97,23 +97,25 @@ class NothingChanged extends Error {}
  * one transaction. The number is taken first, with an `UPDATE … RETURNING` that keeps the
  * conversation's row locked until commit, so changes of one conversation commit in the order of
  * their numbers: a client that has seen change N will never later find a change below N appear.
- * When `apply` changes nothing (the message was deleted meanwhile), everything is rolled back, so
- * the numbers have no gaps; the answer says whether the change was made.
+ * `apply` answers what the change's event is made of, read in the same transaction (so change N
+ * is told with N's state, not a later one's), or null when it changes nothing (the message was
+ * deleted meanwhile): then everything is rolled back, so the numbers have no gaps.
  */
-export async function withChangeSeq(db: Executor, conversationId: string, apply: (trx: Executor, changeSeq: number) => Promise<boolean>): Promise<boolean> {
+export async function withChangeSeq<T>(db: Executor, conversationId: string, apply: (trx: Executor, changeSeq: number) => Promise<T | null>): Promise<T | null> {
   try {
-    await db.transaction().execute(async (trx) => {
+    return await db.transaction().execute(async (trx) => {
       const bumped = await trx
         .updateTable('conversations')
         .set((eb) => ({ last_change_seq: eb('last_change_seq', '+', 1) }))
         .where('id', '=', conversationId)
         .returning('last_change_seq')
         .executeTakeFirst();
-      if (!bumped || !(await apply(trx, Number(bumped.last_change_seq)))) throw new NothingChanged();
+      const done = bumped ? await apply(trx, Number(bumped.last_change_seq)) : null;
+      if (done === null) throw new NothingChanged();
+      return done;
     });
-    return true;
   } catch (err) {
-    if (err instanceof NothingChanged) return false;
+    if (err instanceof NothingChanged) return null;
     throw err;
   }
 }

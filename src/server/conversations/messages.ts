@@ -1,7 +1,7 @@
 import { MESSAGE_LIMITS, type ReadState } from '../../shared/api/messages.js';
 import type { Message } from '../../shared/api/shapes.js';
 import type { UserWithOrg } from '../accounts/store.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
 import { decideSend, type PersonRow } from '../external/rules.js';
 import { AppError, badRequest, conflict, forbidden, notFound, policyRefused } from '../http/errors.js';
@@ -17,11 +17,12 @@ import { messageWriter, type SendResult } from './writer.js';
 
 /**
  * The one check before anything is written into a conversation (send, edit): its state and the
- * cross-org rules, which live in `external/rules.ts`.
+ * cross-org rules, which live in `external/rules.ts`. Answers the limit a message request's sends
+ * are stored under (see `SendDecision`).
  */
-export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg, hasFiles = false, other?: PersonRow | null): Promise<void> {
+export async function checkCanSend(ctx: AppContext, conv: ConversationRow, sender: UserWithOrg, hasFiles = false, other?: PersonRow | null): Promise<{ requestLimit?: number }> {
   const d = await decideSend(ctx, conv, sender, { hasFiles, other });
-  if (d.allowed) return;
+  if (d.allowed) return d;
   if (d.reason) throw policyRefused(d.reason, d.message);
   throw conflict('conversation_not_live', d.message);
 }
@@ -59,9 +60,9 @@ export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: 
   checkSendRate(ctx, sender.id);
   const fileIds = [...new Set(input.fileIds ?? [])];
   const body = checkBody(input.body, fileIds.length > 0);
-  await checkCanSend(ctx, conv, sender, fileIds.length > 0, other);
+  const { requestLimit } = await checkCanSend(ctx, conv, sender, fileIds.length > 0, other);
   await checkAttachments(ctx, conv, sender, fileIds, input.clientId);
-  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds, origin });
+  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds, origin, requestLimit });
 }
 
 export async function listMessages(
@@ -94,9 +95,15 @@ async function loadOwnMessage(ctx: AppContext, actor: UserWithOrg, conv: Convers
   return row;
 }
 
-async function publishMessage(ctx: AppContext, type: 'message.updated' | 'message.deleted', message: Message): Promise<void> {
-  const members = await currentMemberIds(ctx.db, message.conversationId);
-  ctx.events.publish(members, { type, conversationId: message.conversationId, message });
+/**
+ * What a message change's event is made of, read inside the change's transaction: the message as
+ * the change left it and the members to tell. The event is published as soon as the transaction
+ * commits, with nothing awaited in between, so changes are told in the order they committed.
+ */
+async function changedMessage(trx: Executor, conversationId: string, messageId: string): Promise<{ row: MessageRow; members: string[] }> {
+  const row = await getMessageRow(trx, conversationId, messageId);
+  if (!row) throw new Error('a message changed in this transaction is not there');
+  return { row, members: await currentMemberIds(trx, conversationId) };
 }
 
 export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string, newBody: string): Promise<Message> {
@@ -105,16 +112,12 @@ export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: C
   const files = (await loadMessageFiles(ctx.db, [row.id])).get(row.id) ?? [];
   const body = checkBody(newBody, files.length > 0);
   await checkCanSend(ctx, conv, actor);
-  const edited = await withChangeSeq(ctx.db, conv.id, (trx, changeSeq) => updateMessageBody(trx, row.id, body, nowIso(), changeSeq));
+  const edited = await withChangeSeq(ctx.db, conv.id, async (trx, changeSeq) =>
+    (await updateMessageBody(trx, row.id, body, nowIso(), changeSeq)) ? changedMessage(trx, conv.id, row.id) : null,
+  );
   if (!edited) throw conflict('message_deleted', 'A deleted message cannot be edited');
-  // Members are read before the re-read, and the event goes out in the same turn as it: an
-  // await in between let a racing delete publish first, and clients then saw the text come
-  // back after the tombstone.
-  const members = await currentMemberIds(ctx.db, conv.id);
-  const updated = await getMessageRow(ctx.db, conv.id, row.id);
-  if (!updated || updated.deleted_at) throw conflict('message_deleted', 'A deleted message cannot be edited');
-  const message = presentMessage(updated, files);
-  ctx.events.publish(members, { type: 'message.updated', conversationId: conv.id, message });
+  const message = presentMessage(edited.row, files);
+  ctx.events.publish(edited.members, { type: 'message.updated', conversationId: conv.id, message });
   return message;
 }
 
@@ -123,15 +126,18 @@ export async function doDeleteMessage(ctx: AppContext, actor: UserWithOrg, conv:
   const row = await loadOwnMessage(ctx, actor, conv, messageId);
   if (row.deleted_at) return presentMessage(row);
   const deleted = await withChangeSeq(ctx.db, conv.id, async (trx, changeSeq) => {
-    if (!(await tombstoneMessage(trx, row.id, nowIso(), changeSeq))) return false;
+    if (!(await tombstoneMessage(trx, row.id, nowIso(), changeSeq))) return null;
     await detachAttachments(trx, row.id);
-    return true;
+    return changedMessage(trx, conv.id, row.id);
   });
-  const tomb = await getMessageRow(ctx.db, conv.id, row.id);
-  const message = presentMessage(tomb!);
+  if (deleted) {
+    const message = presentMessage(deleted.row);
+    ctx.events.publish(deleted.members, { type: 'message.deleted', conversationId: conv.id, message });
+    return message;
+  }
   // A racing delete of the same message won: it has told the members.
-  if (deleted) await publishMessage(ctx, 'message.deleted', message);
-  return message;
+  const tomb = await getMessageRow(ctx.db, conv.id, row.id);
+  return presentMessage(tomb!);
 }
 
 /**

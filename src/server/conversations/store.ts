@@ -102,6 +102,29 @@ export async function currentMemberIds(db: Executor, conversationId: string): Pr
   return rows.map((r) => r.user_id);
 }
 
+/**
+ * For sends into message requests: of each (conversation, sender), whether the conversation is
+ * still a request opened by that sender and, if so, how many messages they have stored in it.
+ * Keyed `conversationId\0senderId`; a pair that is not an open request of the sender's is absent.
+ */
+export async function openRequestSends(db: Executor, pairs: readonly { conversationId: string; senderId: string }[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const p of pairs) {
+    const key = `${p.conversationId}\u0000${p.senderId}`;
+    if (out.has(key)) continue;
+    const conv = await db.selectFrom('conversations').select(['state', 'created_by']).where('id', '=', p.conversationId).executeTakeFirst();
+    if (conv?.state !== 'request' || conv.created_by !== p.senderId) continue;
+    const r = await db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('conversation_id', '=', p.conversationId)
+      .where('sender_id', '=', p.senderId)
+      .executeTakeFirstOrThrow();
+    out.set(key, Number(r.n));
+  }
+  return out;
+}
+
 /** Ids of the current members of many conversations (the message writer's fan-out). */
 export async function currentMemberIdsOf(db: Executor, conversationIds: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();

@@ -2,10 +2,11 @@ import { sql } from 'kysely';
 import type { FileInfo, Message } from '../../shared/api/shapes.js';
 import type { AppContext } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
-import { AppError, notFound } from '../http/errors.js';
-import { linkAttachments, loadMessageFiles } from './attachments.js';
+import { MESSAGES } from '../external/verdict.js';
+import { AppError, badRequest, notFound, policyRefused } from '../http/errors.js';
+import { linkAttachments, loadMessageFiles, unattachableFiles } from './attachments.js';
 import { presentMessage } from './present.js';
-import type { MessageRow } from './store.js';
+import { openRequestSends, type MessageRow } from './store.js';
 import { WalSync } from './wal-sync.js';
 import { postgresOps, seqOf, sqliteControl, sqliteOps, type BatchOps, type PlannedRow } from './writer-ops.js';
 
@@ -23,6 +24,12 @@ export interface SendRequest {
    * of whoever made the change: they may have just left, so it is stored without the member check.
    */
   system?: string;
+  /**
+   * The send check found the chat to be the sender's message request: while it still is one, at
+   * most this many of their messages may be stored in it (counted again here, in the transaction
+   * that stores, as membership is).
+   */
+  requestLimit?: number;
 }
 
 export interface SendResult {
@@ -216,7 +223,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   for (const row of found) existing.set(keyOf(row.conversation_id, row.sender_id, row.client_id), row);
 
   const byKey = new Map<string, { row: MessageRow; created: boolean }>();
-  const fresh: { row: MessageRow; fileIds: readonly string[]; origin?: string }[] = [];
+  const fresh: { row: MessageRow; fileIds: readonly string[]; origin?: string; requestLimit?: number }[] = [];
   const plan = reqs.map((r) => {
     const key = keyOf(r.conversationId, r.senderId, r.clientId);
     if (byKey.has(key)) return { key, created: false };
@@ -238,13 +245,22 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       system: r.system ?? null,
     };
     byKey.set(key, { row, created: true });
-    fresh.push({ row, fileIds: r.fileIds, origin: r.origin });
+    fresh.push({ row, fileIds: r.fileIds, origin: r.origin, requestLimit: r.requestLimit });
     return { key, created: true };
   });
 
   // Senders who are not (or no longer) members: membership is decided here, in the transaction
   // that stores, whatever the send check saw a moment earlier (it may answer from a cache).
   const outsiders = new Set<MessageRow>();
+  const overLimit = new Set<MessageRow>();
+  const limited = fresh.filter((f) => f.requestLimit !== undefined).map((f) => ({ conversationId: f.row.conversation_id, senderId: f.row.sender_id }));
+  // Rare (a message request's first few messages), so read only when the batch has one.
+  const requestSends = limited.length > 0 ? await openRequestSends(ops.db, limited) : null;
+  // Files, like membership, are decided here: one may have been collected, or taken by another
+  // send, since the send check. The first send of the batch to claim a file gets it.
+  const withFiles = fresh.flatMap((f) => f.fileIds);
+  const taken = withFiles.length > 0 ? await unattachableFiles(ops.db, withFiles) : null;
+  const lostFile = new Map<MessageRow, string>();
   const memberSets = new Map<string, Set<string>>();
   const counts = new Map<string, number>();
   const planned: (PlannedRow & { send: (typeof fresh)[number] })[] = [];
@@ -256,6 +272,24 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       outsiders.add(f.row);
       continue;
     }
+    if (f.requestLimit !== undefined) {
+      const key = `${id}\u0000${f.row.sender_id}`;
+      const sent = requestSends?.get(key);
+      // Absent: no longer a request of theirs (accepted meanwhile), so no limit applies.
+      if (sent !== undefined) {
+        if (sent >= f.requestLimit) {
+          overLimit.add(f.row);
+          continue;
+        }
+        requestSends!.set(key, sent + 1);
+      }
+    }
+    const lost = taken && f.fileIds.find((fileId) => taken.has(fileId));
+    if (lost) {
+      lostFile.set(f.row, lost);
+      continue;
+    }
+    for (const fileId of f.fileIds) taken?.add(fileId);
     const rank = (counts.get(id) ?? 0) + 1;
     counts.set(id, rank);
     planned.push({ row: f.row, rank, send: f });
@@ -293,6 +327,9 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   const outcomes: Outcome[] = plan.map((p) => {
     const entry = byKey.get(p.key)!;
     if (entry.created && (missing.has(entry.row.conversation_id) || outsiders.has(entry.row))) return notFound('Conversation');
+    if (entry.created && overLimit.has(entry.row)) return policyRefused('request_limit', MESSAGES.requestLimit);
+    const lost = entry.created ? lostFile.get(entry.row) : undefined;
+    if (lost) return badRequest(`File ${lost} cannot be attached: it is attached to another message or no longer exists`, [{ path: 'body.fileIds', message: `file ${lost} unavailable` }]);
     return { message: present(entry.row), created: p.created };
   });
   const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [], origin: f.origin }));

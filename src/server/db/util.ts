@@ -1,4 +1,14 @@
 import { randomFillSync } from 'node:crypto';
+import { SqliteAdapter } from 'kysely';
+import type { Executor } from '../context.js';
+
+/**
+ * Row locks (`FOR UPDATE`) where the database has them: PostgreSQL. SQLite has none and needs
+ * none: a write transaction there excludes every other writer, of any process, until it ends.
+ */
+export function lockRows(db: Executor): boolean {
+  return !(db.getExecutor().adapter instanceof SqliteAdapter);
+}
 
 /** Current time as the ISO-8601 text every table stores. */
 export function nowIso(at: number = Date.now()): string {

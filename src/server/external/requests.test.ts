@@ -14,6 +14,25 @@ async function pair(t: TestServer) {
 }
 
 describeEachDb('message requests', (t) => {
+  it('holds the sender to 5 messages when 20 are sent at once', async () => {
+    const { rita, sam } = await pair(t());
+    const req = await sam.api.call(api.conversations.startDirect, { body: { email: rita.email } });
+    const answers = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: `burst ${i}` } })),
+    );
+    const stored = answers.filter((a) => a.status === 'fulfilled');
+    expect(stored).toHaveLength(5);
+    for (const a of answers) {
+      if (a.status === 'rejected') expect(a.reason).toMatchObject({ status: 403, code: 'policy_refused', reason: 'request_limit' });
+    }
+    const rows = await t().ctx.db.selectFrom('messages').select('seq').where('conversation_id', '=', req.id).orderBy('seq').execute();
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    // Once accepted, the limit is gone.
+    await rita.api.call(api.external.accept, { params: { id: req.id } });
+    const after = await Promise.all(Array.from({ length: 6 }, (_, i) => sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: `later ${i}` } })));
+    expect(after.map((m) => m.seq).sort((a, b) => a - b)).toEqual([6, 7, 8, 9, 10, 11]);
+  });
+
   it('starts as a request the recipient sees, lets the sender write 5 messages and no files until accepted', async () => {
     const { rita, sam, acceptOrg } = await pair(t());
     const rec = recordEvents(t());

@@ -18,7 +18,11 @@ export type Refusal = { allowed: false; reason?: PolicyReason; message: string }
 
 export type DirectChatDecision = { allowed: true; state: Extract<ConversationState, 'live' | 'request'>; external: boolean } | Refusal;
 
-export type SendDecision = { allowed: true } | Refusal;
+/**
+ * `requestLimit`: the chat is a message request of the sender's, who may have at most this many
+ * messages in it while it stays one; the message writer holds them to it when it stores.
+ */
+export type SendDecision = { allowed: true; requestLimit?: number } | Refusal;
 
 const ALLOWED: SendDecision = Object.freeze({ allowed: true });
 
@@ -136,7 +140,9 @@ export async function decideSend(
       if (opts.hasFiles) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestNoFiles };
       const sent = await countOwnMessages(facts.db, conversation.id, sender.id);
       if (sent >= REQUEST_MESSAGE_LIMIT) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestLimit };
-      return { allowed: true };
+      // Counted again where the message is stored: sends checked at the same moment all see
+      // this count.
+      return { allowed: true, requestLimit: REQUEST_MESSAGE_LIMIT };
     }
     case 'declined':
       return conversation.created_by === sender.id

@@ -1,7 +1,7 @@
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { Executor } from '../context.js';
 import { sql } from 'kysely';
-import { nowIso } from '../db/util.js';
+import { lockRows, nowIso } from '../db/util.js';
 import { badRequest } from '../http/errors.js';
 import { presentFile } from './store.js';
 
@@ -55,14 +55,37 @@ export async function checkAttachable(
 }
 
 /**
- * Links checked files to a new message; call inside the message's transaction. Never fails a
- * batch: a file collected or taken by a racing message since the check is skipped, so callers
- * present what `filesForMessages` answers afterwards.
+ * Of `fileIds`, those that cannot be attached any more: gone, deleted, or attached to a message.
+ * Read inside the message writer's transaction, where the answer holds until it commits: on
+ * PostgreSQL the free files are locked, so the collector (which locks before it deletes) waits,
+ * and `doAttachFiles` still confirms every link.
  */
-export async function doAttachFiles(trx: Executor, messageId: string, fileIds: readonly string[]): Promise<void> {
+export async function findUnattachable(trx: Executor, fileIds: readonly string[]): Promise<Set<string>> {
+  const free = new Set<string>();
+  for (const ids of chunks([...new Set(fileIds)])) {
+    let q = trx
+      .selectFrom('files')
+      .select('files.id')
+      .where('files.id', 'in', ids)
+      .where('files.deleted_at', 'is', null)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('message_files as mf').select('mf.file_id').whereRef('mf.file_id', '=', 'files.id'))));
+    // In id order, as the collector locks: the two never wait on each other in a cycle.
+    if (lockRows(trx)) q = q.orderBy('files.id').forUpdate();
+    for (const r of await q.execute()) free.add(r.id);
+  }
+  return new Set(fileIds.filter((id) => !free.has(id)));
+}
+
+/**
+ * Links checked files to a new message; call inside the message's transaction. Answers how many
+ * were linked: fewer than asked means one was collected or taken since `findUnattachable`, and the
+ * caller must not store the message without it.
+ */
+export async function doAttachFiles(trx: Executor, messageId: string, fileIds: readonly string[]): Promise<number> {
   const at = nowIso();
+  let linked = 0;
   for (const [position, fileId] of fileIds.entries()) {
-    await trx
+    const r = await trx
       .insertInto('message_files')
       .columns(['message_id', 'file_id', 'position', 'created_at'])
       .expression((eb) =>
@@ -73,8 +96,10 @@ export async function doAttachFiles(trx: Executor, messageId: string, fileIds: r
           .where('files.deleted_at', 'is', null),
       )
       .onConflict((oc) => oc.column('file_id').doNothing())
-      .execute();
+      .executeTakeFirst();
+    linked += Number(r.numInsertedOrUpdatedRows ?? 0);
   }
+  return linked;
 }
 
 /** The files of each message (deleted messages carry none), in attachment order. */

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import { nowIso } from '../db/util.js';
+import { lockRows, nowIso } from '../db/util.js';
 import { fileStorage } from './service.js';
 
 export interface GcOptions {
@@ -54,6 +54,9 @@ export async function doCollectGarbage(ctx: AppContext, opts: GcOptions = {}): P
     if (candidates.length === 0) break;
     const ids = candidates.map((c) => c.id);
     const removed = await db.transaction().execute(async (trx) => {
+      // PostgreSQL: wait for a message being stored with one of these files (it holds them, see
+      // `findUnattachable`); the statements below then see its link and keep the file.
+      if (lockRows(trx)) await trx.selectFrom('files').select('id').where('id', 'in', ids).orderBy('id').forUpdate().execute();
       await trx
         .deleteFrom('message_files')
         .where('file_id', 'in', ids)

@@ -6,6 +6,7 @@ import { cid, expectApiError } from '../conversations/test-helpers.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
 import { insertTestConversation } from '../testing/conversations.js';
+import { messageWriter } from '../conversations/writer.js';
 import { doCollectGarbage } from './gc.js';
 import { blobPath, download, sha256, uploadRaw } from './test-helpers.js';
 
@@ -51,6 +52,31 @@ describeEachDb('files: carried by messages, listed, collected', (t) => {
     await expectApiError(send(['nosuchfile']), 400, 'invalid_request');
     await send([own.json.id as string]);
     await expectApiError(send([own.json.id as string]), 400, 'invalid_request');
+  });
+
+  it('gives a file to one of many concurrent sends; the others are refused and store nothing', async () => {
+    const { ann, conversationId } = await chat();
+    const up = await uploadRaw(t(), ann, conversationId, 'one.txt', Buffer.from('one'));
+    const answers = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => ann.api.call(api.messages.send, { params: { id: conversationId }, body: { clientId: cid(), body: i % 2 ? '' : `take ${i}`, fileIds: [up.json.id as string] } })),
+    );
+    const sent = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.files.map((f) => f.id)).toEqual([up.json.id]);
+    for (const a of answers) if (a.status === 'rejected') expect(a.reason).toMatchObject({ status: 400, code: 'invalid_request' });
+    const rows = await t().ctx.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).execute();
+    expect(rows.map((r) => r.id)).toEqual([sent[0]!.id]);
+  });
+
+  it('refuses a send whose file was collected after the send was checked, storing nothing', async () => {
+    const { ann, conversationId } = await chat();
+    const up = await uploadRaw(t(), ann, conversationId, 'gone.txt', Buffer.from('gone'));
+    // What the collector does to an old unsent upload, between the send's check and its storing.
+    await t().ctx.db.deleteFrom('files').where('id', '=', up.json.id as string).execute();
+    const send = messageWriter(t().ctx).submit({ conversationId, senderId: ann.user.id, clientId: cid(), body: '', fileIds: [up.json.id as string] });
+    await expect(send).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+    const rows = await t().ctx.db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).execute();
+    expect(rows).toEqual([]);
   });
 
   it('paginates the files of a chat, newest first', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
+import { doRevokeUserSessions } from '../accounts/sessions.js';
 import { setStage } from '../external/test-helpers.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
@@ -208,5 +209,35 @@ describeEachDb('files: membership, cross-org policy and limits', (t) => {
     expect((await fetch(`${t().url}/healthz`)).status).toBe(200);
     const after = await uploadRaw(t(), ann, conversationId, 'after.bin', Buffer.from('still works'));
     expect(after.status).toBe(201);
+  });
+
+  it('records nothing from an upload whose session ends while it streams (deactivated, signed out)', async () => {
+    const org = await makeOrg(t().ctx);
+    const ann = await makeUser(t(), { org });
+    const bob = await makeUser(t(), { org });
+    const conversationId = await insertTestConversation(t().ctx, { members: [ann, bob] });
+    const size = 1024 * KIB;
+    const req = http.request(uploadUrl(t(), conversationId, 'straddle.bin'), {
+      method: 'POST',
+      headers: { ...ann.api.headers(), 'content-type': 'application/octet-stream', 'content-length': size },
+    });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    req.write(randomBytes(size / 2));
+    await waitFor(() => tempLeftovers(t()).some((f) => f.endsWith('.part')));
+    // What deactivating Ann does to her sessions, while her upload is half-way.
+    await doRevokeUserSessions(t().ctx.db, ann.user.id);
+    req.end(randomBytes(size / 2));
+    const res = await answer;
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'unauthenticated' } });
+    expect(await rowsIn(conversationId)).toHaveLength(0);
+    await waitFor(() => tempLeftovers(t()).length === 0);
   });
 });

@@ -1,4 +1,4 @@
-import fastifyMultipart from '@fastify/multipart';
+import fastifyMultipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { api } from '../../shared/api/index.js';
 import { DownloadParams, DownloadQuery, FileName, FILE_LIMITS } from '../../shared/api/files.js';
@@ -11,6 +11,9 @@ import { checkFileAccess, checkUploadTarget, doStoreUpload, fileStorage, fileToo
 
 // Room for multipart boundaries and part headers around the file itself.
 const MULTIPART_OVERHEAD = 64 * 1024;
+// An upload form carries one file; a few other fields are tolerated (clients add some) and read past.
+const FORM_FIELDS = 10;
+const FORM_LIMITS = new Set(['FST_FIELDS_LIMIT', 'FST_FILES_LIMIT', 'FST_PARTS_LIMIT']);
 
 export function registerFilesRoutes(router: Router, ctx: AppContext, app: FastifyInstance): void {
   router.add(api.files.listForConversation, async ({ auth, params, query }) =>
@@ -25,7 +28,7 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
     await child.register(fastifyMultipart, {
       // The part's name is checked as sent: a path in it is refused, not silently cut down.
       preservePath: true,
-      limits: { files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100, fieldNameSize: 100 },
+      limits: { files: 1, fields: FORM_FIELDS, fieldSize: 1024, parts: 20, headerPairs: 100, fieldNameSize: 100 },
     });
     // An answer given before the body was read (an error, a refusal) closes the connection,
     // so the server never reads and discards a large body it has refused.
@@ -40,18 +43,17 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
       if (req.isMultipart()) {
         if (declared > maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(maxBytes);
         // One byte past the limit reaches the storage, which then refuses the file.
-        const part = await req.file({ limits: { fileSize: maxBytes + 1, files: 1 } }).catch((err: unknown) => {
-          throw asClientError(err);
-        });
+        const form = req.parts({ limits: { fileSize: maxBytes + 1, files: 1 } })[Symbol.asyncIterator]();
+        const part = await firstFile(form);
         if (!part) throw badRequest('The form has no file part');
         const name = parseName(query.name ?? part.filename);
         const contentType = recordedContentType(part.mimetype, name);
-        return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name, contentType, maxBytes, source: clientBytes(part.file) });
+        return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, sessionId: auth.sessionId, name, contentType, maxBytes, source: formFileBytes(part.file, form) });
       }
       if (declared > maxBytes) throw fileTooLarge(maxBytes);
       if (query.name === undefined) throw badRequest('A file name is required (?name=)', [{ path: 'query.name', message: 'required' }]);
       const contentType = recordedContentType(req.headers['content-type'], query.name);
-      return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, name: query.name, contentType, maxBytes, source: clientBytes(req.raw) });
+      return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, sessionId: auth.sessionId, name: query.name, contentType, maxBytes, source: clientBytes(req.raw) });
     });
     router.routes.push(...sub.routes);
   });
@@ -68,8 +70,37 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
  * that already say what they are (a size limit: 413) pass as they are.
  */
 function asClientError(err: unknown): unknown {
+  if (FORM_LIMITS.has((err as { code?: unknown }).code as string)) {
+    return new AppError(413, 'payload_too_large', `The form has too many parts: send one file and at most ${FORM_FIELDS} other fields`);
+  }
   if (err instanceof AppError || typeof (err as { statusCode?: unknown }).statusCode === 'number') return err;
   return badRequest('The upload did not arrive whole: the body is malformed, cut short or was aborted');
+}
+
+/** The form's file part; the fields before it are read past (the form's limits bound them). */
+async function firstFile(form: AsyncIterator<Multipart>): Promise<MultipartFile | null> {
+  for (;;) {
+    const next = await form.next().catch((err: unknown) => {
+      throw asClientError(err);
+    });
+    if (next.done) return null;
+    if (next.value.type === 'file') return next.value;
+  }
+}
+
+/**
+ * The file's bytes, then the rest of the form. The form's limits are only reported in the order
+ * parts arrive, and a small form arrives whole: a limit passed before the file (an 11th field)
+ * may be reported after it. Reading the form to its end before the storage finishes makes any
+ * such error fail the upload, so nothing is stored from a form that was refused.
+ */
+async function* formFileBytes(file: AsyncIterable<Uint8Array>, form: AsyncIterator<Multipart>): AsyncGenerator<Uint8Array> {
+  yield* clientBytes(file);
+  try {
+    while (!(await form.next()).done);
+  } catch (err) {
+    throw asClientError(err);
+  }
 }
 
 /** The bytes of an upload, with read failures told apart from the storage's (see above). */

@@ -2,11 +2,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileInfo } from '../../shared/api/shapes.js';
 import type { AppContext } from '../context.js';
+import { liveSessionIds } from '../accounts/sessions.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import { checkMembership } from '../conversations/access.js';
 import { checkCanSend } from '../conversations/messages.js';
 import { newId, nowIso } from '../db/util.js';
-import { AppError, notFound, policyRefused } from '../http/errors.js';
+import { AppError, notFound, policyRefused, unauthenticated } from '../http/errors.js';
 import { getOrgRow, orgPolicy } from '../orgs/store.js';
 import { FileTooLargeError, LocalDiskStorage, type FileStorage } from './storage.js';
 import { getLiveFile, insertFile, listSharedFiles, memberOrgIds, presentFile, type FileRow } from './store.js';
@@ -76,6 +77,8 @@ export async function checkFilesPolicy(ctx: AppContext, conversationId: string, 
 export interface UploadInput {
   conversationId: string;
   uploaderId: string;
+  /** The session the upload was made under: it must still be live when the upload is recorded. */
+  sessionId: string;
   name: string;
   contentType: string;
   maxBytes: number;
@@ -92,7 +95,9 @@ export async function doStoreUpload(ctx: AppContext, input: UploadInput): Promis
     if (err instanceof FileTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge(input.maxBytes);
     throw err;
   }
-  // A long upload may outlive the membership; the blob is collected with the other orphans.
+  // A long upload may outlive the membership, or the session (signed out, deactivated, password
+  // reset): nothing is recorded then, and the blob is collected with the other orphans.
+  if (!(await liveSessionIds(ctx.db, [input.sessionId])).has(input.sessionId)) throw unauthenticated('Your session ended while the file was uploading; sign in again');
   await checkMembership(ctx.db, input.conversationId, input.uploaderId);
   const row: FileRow = {
     id: newId(),

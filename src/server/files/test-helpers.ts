@@ -105,11 +105,20 @@ export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs 
   }
 }
 
-export function multipartBody(fieldName: string, filename: string, contentType: string, data: Buffer): { body: Buffer; contentType: string } {
+/** A part of a test form: a plain field, or a file. */
+export type FormPart = { name: string; value: string } | { name: string; filename: string; contentType: string; data: Buffer };
+
+/** A multipart/form-data body of the given parts, in order. */
+export function multipartForm(parts: readonly FormPart[]): { body: Buffer; contentType: string } {
   const boundary = `----parley${Math.random().toString(16).slice(2)}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="${fieldName}"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
+  const chunks = parts.flatMap((p) =>
+    'value' in p
+      ? [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`)]
+      : [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.contentType}\r\n\r\n`), p.data, Buffer.from('\r\n')],
   );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { body: Buffer.concat([head, data, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
+  return { body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export function multipartBody(fieldName: string, filename: string, contentType: string, data: Buffer): { body: Buffer; contentType: string } {
+  return multipartForm([{ name: fieldName, filename, contentType, data }]);
 }

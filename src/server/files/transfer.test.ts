@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import type { ErrorBody } from '../../shared/errors.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { insertTestConversation } from '../testing/conversations.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
-import { blobPath, download, multipartBody, sha256, uploadRaw, uploadUrl } from './test-helpers.js';
+import { blobPath, download, multipartBody, multipartForm, sha256, uploadRaw, uploadUrl, waitFor, type FormPart } from './test-helpers.js';
 
 describeEachDb('files: upload and download', (t) => {
   async function chat() {
@@ -163,6 +164,35 @@ describeEachDb('files: upload and download', (t) => {
     expect(count).toHaveLength(0);
     const tmp = path.join(t().ctx.config.dataDir, 'files', 'tmp');
     expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+  });
+
+  it('takes a form of one file and up to 10 other fields, and refuses more without storing anything', async () => {
+    const { ann, conversationId } = await chat();
+    const fields = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ name: `${tag}${i}`, value: 'v' }));
+    const file = (filename: string) => ({ name: 'file', filename, contentType: 'application/octet-stream', data: randomBytes(2000) });
+    const post = (form: { body: Buffer; contentType: string }) =>
+      fetch(uploadUrl(t(), conversationId), { method: 'POST', headers: { ...ann.api.headers(), 'content-type': form.contentType }, body: new Uint8Array(form.body) });
+
+    const ok = await post(multipartForm([...fields(9, 'a'), file('ok.bin'), ...fields(1, 'b')]));
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as { name: string }).name).toBe('ok.bin');
+
+    const refused: [string, FormPart[]][] = [
+      ['11 fields before the file', [...fields(11, 'a'), file('before.bin')]],
+      ['11 fields after the file', [file('after.bin'), ...fields(11, 'a')]],
+      ['a second file', [file('one.bin'), file('two.bin')]],
+    ];
+    for (const [label, parts] of refused) {
+      const res = await post(multipartForm(parts));
+      expect(res.status, label).toBe(413);
+      const body = (await res.json()) as ErrorBody;
+      expect(body.error.code, label).toBe('payload_too_large');
+      expect(body.error.message, label).toMatch(/too many parts/);
+    }
+    const stored = await t().ctx.db.selectFrom('files').select('name').where('conversation_id', '=', conversationId).execute();
+    expect(stored.map((f) => f.name)).toEqual(['ok.bin']);
+    const tmp = path.join(t().ctx.config.dataDir, 'files', 'tmp');
+    await waitFor(() => (existsSync(tmp) ? readdirSync(tmp) : []).length === 0);
   });
 
   it('serves script-capable types as opaque attachments', async () => {
