@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../testing/server.js';
 import { MAX_RESET_MAILS_PER_HOUR } from './reset-service.js';
 import { MAX_VERIFY_MAILS_PER_HOUR } from './signup-service.js';
 import { loginFrom, PASSWORD } from './test-helpers.js';
-import { doBeginLoginAttempt, doRecordLoginFailure, MAX_ACCOUNT_FAILURES, MAX_IP_FAILURES } from './throttle.js';
+import { doBeginLoginAttempt, doRecordLoginFailure, MAX_ACCOUNT_FAILURES, MAX_IP_FAILURES, PENDING_RETRY_SECONDS } from './throttle.js';
 
 // The limits are decided by the database, not by the order requests happen to arrive in: a
 // burst of parallel requests, each passing the limit's check before any of them is recorded,
@@ -40,6 +40,19 @@ describeEachDb('accounts: limits under parallel requests', (t) => {
     const after = await loginFrom(t().url, '127.0.2.100', u.email, TEST_PASSWORD);
     expect(after.status).toBe(429);
     expect(Number(after.headers['retry-after'])).toBeGreaterThan(890);
+  });
+
+  it('an attempt refused only by others still being checked is told to retry shortly; once they fail, in 15 minutes', async () => {
+    const u = await makeUser(t());
+    const pending = [];
+    for (let i = 0; i < MAX_ACCOUNT_FAILURES; i++) pending.push(await doBeginLoginAttempt(t().ctx, u.email, `127.0.6.${i + 1}`));
+    const early = await loginFrom(t().url, '127.0.6.100', u.email, TEST_PASSWORD);
+    expect(early.status).toBe(429);
+    expect(Number(early.headers['retry-after'])).toBe(PENDING_RETRY_SECONDS);
+    for (const p of pending) await doRecordLoginFailure(t().ctx.db, p);
+    const late = await loginFrom(t().url, '127.0.6.100', u.email, TEST_PASSWORD);
+    expect(late.status).toBe(429);
+    expect(Number(late.headers['retry-after'])).toBeGreaterThan(890);
   });
 
   it('a burst of failures from one address across accounts checks exactly 30', async () => {

@@ -3,7 +3,7 @@ import { doAudit } from '../audit/service.js';
 import { AppError } from '../http/errors.js';
 import { verifyPassword } from './passwords.js';
 import { doCreateSession, doRevokeSession } from './sessions.js';
-import { findLatestSignup, findLiveUserByEmail, type UserWithOrg } from './store.js';
+import { findLatestSignup, findLiveUserByEmail, lockUnchangedCredentials, type UserWithOrg } from './store.js';
 import { doBeginLoginAttempt, doForgiveLoginAttempt, doRecordLoginFailure } from './throttle.js';
 import { normalizeEmail } from './tokens.js';
 
@@ -48,12 +48,21 @@ export async function doLogin(ctx: AppContext, input: { email: string; password:
     throw new AppError(403, 'account_inactive', 'This account is deactivated; ask your organization’s administrator');
   }
 
-  const { token } = await ctx.db.transaction().execute(async (trx) => {
+  const passwordHash = user.password_hash!;
+  const opened = await ctx.db.transaction().execute(async (trx) => {
+    // The check above took tens of milliseconds: a password reset (which ends every session) or a
+    // deactivation may have committed since. A session opened now would outlive it.
+    if (!(await lockUnchangedCredentials(trx, user.id, passwordHash))) return null;
     await doForgiveLoginAttempt(trx, attempt, { withEarlierFailures: true });
     const session = await doCreateSession(trx, user.id, { ip: meta.ip, userAgent: meta.userAgent ?? null });
     await doAudit(trx, { orgId: user.org_id, actorId: user.id, action: 'user.login', targetType: 'user', targetId: user.id, ip: meta.ip });
     return session;
   });
+  if (!opened) {
+    await doRecordLoginFailure(ctx.db, attempt);
+    throw invalidCredentials();
+  }
+  const { token } = opened;
   return { token, user };
 }
 

@@ -3,7 +3,9 @@ import { api } from '../../shared/api/index.js';
 import { nowIso } from '../db/util.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../testing/factories.js';
-import { insertUser } from './store.js';
+import { hashPassword } from './passwords.js';
+import { doRevokeUserSessions } from './sessions.js';
+import { insertUser, updateUserPassword } from './store.js';
 import { doIssueEmailToken, hashSecret } from './tokens.js';
 import { mailsSoFar, refusal, tokenFromMail } from './test-helpers.js';
 
@@ -32,6 +34,29 @@ describeEachDb('accounts: password reset', (t) => {
     expect([again.status, again.code]).toEqual([400, 'invalid_token']);
     const audit = await t().ctx.db.selectFrom('audit_log').selectAll().where('org_id', '=', u.org.id).where('action', '=', 'user.password_reset').execute();
     expect(audit.map((a) => a.target_id)).toEqual([u.user.id]);
+  });
+
+  it('a sign-in whose password check straddles a reset opens no session that outlives the reset', async () => {
+    // The check takes tens of milliseconds; the reset lands at different moments of it.
+    for (const delayMs of [10, 20, 30, 40]) {
+      const u = await makeUser(t());
+      const newHash = await hashPassword(NEW_PASSWORD);
+      const login = t().anon().call(api.auth.login, { body: { email: u.email, password: TEST_PASSWORD } }).then(
+        (r) => ({ ok: true as const, token: r.token }),
+        (e: unknown) => ({ ok: false as const, error: e }),
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+      await t().ctx.db.transaction().execute(async (trx) => {
+        await updateUserPassword(trx, u.user.id, newHash);
+        await doRevokeUserSessions(trx, u.user.id);
+      });
+      const answer = await login;
+      if (answer.ok) {
+        await expect(t().client(answer.token).call(api.auth.me)).rejects.toMatchObject({ status: 401, code: 'unauthenticated' });
+      } else {
+        expect(answer.error).toMatchObject({ status: 401, code: 'invalid_credentials' });
+      }
+    }
   });
 
   it('answers {ok:true} for unknown, pending and deactivated emails without mailing anything', async () => {

@@ -56,6 +56,23 @@ export function presentUser(row: UserWithOrg): User {
   };
 }
 
+/**
+ * Holds the user's row until the transaction ends, if their password and status are still what
+ * a sign-in checked (false: a reset, a deactivation or a deletion committed meanwhile). A change
+ * of either waits for the sign-in to commit, and then ends the session it opened with the rest.
+ */
+export async function lockUnchangedCredentials(db: Executor, userId: string, passwordHash: string): Promise<boolean> {
+  // A write of the same value: the one row lock both databases take the same way.
+  const r = await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash })
+    .where('id', '=', userId)
+    .where('password_hash', '=', passwordHash)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 /** Sets a new password; marks the email verified too (the reset link proved ownership). */
 export async function updateUserPassword(db: Executor, userId: string, passwordHash: string): Promise<{ becameVerified: boolean }> {
   const before = await db.selectFrom('users').select('email_verified_at').where('id', '=', userId).executeTakeFirstOrThrow();

@@ -19,7 +19,10 @@ export const MAX_IP_FAILURES = 30;
 
 export const accountKey = (emailNorm: string) => `acct:${emailNorm}`;
 export const ipKey = (ip: string) => `ip:${ip}`;
-const pendingKey = (key: string) => `pending:${key}`;
+const PENDING = 'pending:';
+const pendingKey = (key: string) => `${PENDING}${key}`;
+/** Retry-After for an attempt refused while others are still being checked (see `lockedFor`). */
+export const PENDING_RETRY_SECONDS = 2;
 
 /** An attempt let in: its two rows (account, address) and what its success may forgive. */
 export interface LoginAttempt {
@@ -53,7 +56,11 @@ function countedRows(db: Executor, key: string, now: number): Promise<CountedRow
  */
 function lockedFor(rows: readonly CountedRow[], limit: number, now: number): number {
   if (rows.length < limit) return 0;
-  const freeing = rows[rows.length - limit]!;
+  const settled = rows.filter((r) => !r.key.startsWith(PENDING));
+  // Locked only by attempts still being checked: they settle within a moment (a right password
+  // frees its place), so the client is told to try again shortly, not in 15 minutes.
+  if (settled.length < limit) return PENDING_RETRY_SECONDS;
+  const freeing = settled[settled.length - limit]!;
   return Math.max(1, Math.ceil((Date.parse(freeing.at) + LOGIN_WINDOW_MS - now) / 1000));
 }
 

@@ -1,10 +1,7 @@
 import type { Executor } from '../context.js';
-import { nowIso } from '../db/util.js';
 
 // The gateway only reads other domains' tables (sessions, users, conversation members); it
 // never writes them.
-
-const CHUNK = 500;
 
 /** A revoked session's place in revocation order: where the next page starts. */
 export interface RevokedKey {
@@ -22,29 +19,6 @@ export async function sessionsRevokedSince(db: Executor, sinceIso: string, after
   if (after) q = q.where((eb) => eb.or([eb('revoked_at', '>', after.at), eb.and([eb('revoked_at', '=', after.at), eb('id', '>', after.id)])]));
   const rows = await q.orderBy('revoked_at').orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ id: r.id, at: r.revoked_at! }));
-}
-
-/**
- * Of `sessionIds`, the ones that still authenticate: not revoked, not expired, and the user is
- * active. One query per 500 sessions, so a heartbeat round over 15,000 sockets stays cheap.
- */
-export async function liveSessionIds(db: Executor, sessionIds: readonly string[]): Promise<Set<string>> {
-  const live = new Set<string>();
-  const now = nowIso();
-  for (let i = 0; i < sessionIds.length; i += CHUNK) {
-    const chunk = sessionIds.slice(i, i + CHUNK);
-    const rows = await db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select('sessions.id')
-      .where('sessions.id', 'in', chunk)
-      .where('sessions.revoked_at', 'is', null)
-      .where('sessions.expires_at', '>', now)
-      .where('users.status', '=', 'active')
-      .execute();
-    for (const r of rows) live.add(r.id);
-  }
-  return live;
 }
 
 export interface TypingTarget {
