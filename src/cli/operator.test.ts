@@ -1,4 +1,7 @@
-import { expect, it } from 'vitest';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { api } from '../shared/api/index.js';
 import { ApiError } from '../shared/client.js';
 import { getUserWithOrg } from '../server/accounts/store.js';
@@ -237,5 +240,28 @@ describeEachDb('operator CLI', (t) => {
     t().ctx.settings.invalidate();
     expect(await t().ctx.settings.clientMinVersion()).toBeNull();
     expect((await runCli(t(), ['client', 'min-version', 'show'])).out.trim()).toBe('No minimum client version.');
+  });
+});
+
+describe('operator CLI: the database must exist', () => {
+  it('refuses a SQLite database that is not there, creating nothing, for reads and writes alike', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'parley-nodb-'));
+    const cases: [string, string[]][] = [
+      ['org list', ['org', 'list', '--database-url', `sqlite:${path.join(root, 'typo', 'parley.db')}`]],
+      ['stage set', ['stage', 'set', 'off', '--data-dir', path.join(root, 'typo-dir')]],
+      ['user deactivate', ['user', 'deactivate', 'ann@acme.example', '--database-url', path.join(root, 'missing.db')]],
+    ];
+    for (const [label, args] of cases) {
+      const r = await runCliIn(args);
+      expect(r.code, label).toBe(1);
+      expect(r.err, label).toContain('No Parley database at');
+      expect(r.out, label).toBe('');
+    }
+    expect(readdirSync(root)).toEqual([]);
+    // `migrate` is how an operator creates it on purpose; then the commands work.
+    const url = path.join(root, 'made', 'parley.db');
+    expect((await runCliIn(['migrate', '--database-url', url])).code).toBe(0);
+    const listed = await runCliIn(['org', 'list', '--database-url', url]);
+    expect(listed.code).toBe(0);
   });
 });

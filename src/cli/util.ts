@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { sqliteFile } from '../server/db/index.js';
 import { resolveConfig, type Config } from '../server/config.js';
 import type { AppContext } from '../server/context.js';
 import { createContext, createLogger } from '../server/server.js';
@@ -31,6 +33,12 @@ export function withDbFlags(cmd: Command): Command {
  */
 export async function withOperatorContext<T>(flags: DbFlags, fn: (ctx: AppContext, config: Config) => Promise<T>): Promise<T> {
   const config = resolveConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, webDir: null }, { ...process.env, PARLEY_REDIS_URL: undefined });
+  // A SQLite file that is not there is a mistyped --data-dir far more often than a deployment
+  // never started: acting on a new, empty database would report success and change nothing.
+  const file = sqliteFile(config.databaseUrl);
+  if (file && !existsSync(file)) {
+    throw new CliError(`No Parley database at ${file}: check --data-dir / --database-url, or create it with \`parley migrate\` (\`parley serve\` does too)`);
+  }
   const log = createLogger(process.env.PARLEY_LOG_LEVEL ?? 'warn');
   const ctx = await createContext(config, log);
   try {

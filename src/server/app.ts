@@ -6,6 +6,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { SESSION_COOKIE } from './accounts/sessions.js';
 import type { AppContext } from './context.js';
+import { databaseUnavailable } from './db/errors.js';
 import { installClientJsonParser } from './http/client-json.js';
 import { handleClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
@@ -23,6 +24,8 @@ import { PARLEY_VERSION } from './version.js';
  * character is `\u0001`), about 100 KiB with the rest of the frame.
  */
 export const MAX_WS_FRAME = 128 * 1024;
+/** How long /healthz waits for the database before it answers 503. */
+const HEALTH_TIMEOUT_MS = 2000;
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
@@ -119,7 +122,17 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_FRAME }, ...websocketPluginHooks });
 
   app.get('/healthz', async () => {
-    await ctx.db.selectFrom('deployment_settings').select('key').limit(1).execute();
+    // A load balancer asks this to route around a node: a database that stalls must make it
+    // fail in a moment, not hang for as long as the stall lasts.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(databaseUnavailable()), HEALTH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([ctx.db.selectFrom('deployment_settings').select('key').limit(1).execute(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
     return { ok: true, version: PARLEY_VERSION };
   });
   app.get('/metrics', async (_req, reply) => {

@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { Lifecycle, type AppContext } from './context.js';
+import { probeCaseFolding } from './db/fold.js';
 import { migrateToLatest, openDatabase } from './db/index.js';
 import { Metrics } from './http/metrics.js';
 import { Mailer } from './mail/mailer.js';
@@ -26,6 +27,7 @@ export function createLogger(level: string): Logger {
 export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
   const dbHandle = openDatabase(config.databaseUrl);
   await migrateToLatest(dbHandle.kysely);
+  await probeCaseFolding(dbHandle.kysely);
   const lifecycle = new Lifecycle(log);
   const ctx: AppContext = {
     config,

@@ -26,19 +26,32 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
+/** The file of a SQLite database URL (a path or `sqlite:` URL); null for PostgreSQL and `:memory:`. */
+export function sqliteFile(url: string): string | null {
+  if (isPostgresUrl(url)) return null;
+  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  return file === ':memory:' ? null : path.resolve(file);
+}
+
 /** Opens SQLite (a file path, `:memory:`, or `sqlite:` URL) or PostgreSQL (`postgres://…`). */
 export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
-    // An idle client that errors (server restart) must not crash the process.
+    // A connection that cannot be made within 5 s fails (503) instead of making requests wait for
+    // as long as the database is unreachable; keep-alive finds connections that died silently.
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
+    // A client that errors (the server restarts or ends the connection) must not crash the
+    // process. The pool listens only while a client is idle; a client checked out (a transaction
+    // between two queries) would emit its 'error' to nobody, so every client gets a listener of
+    // its own. Its pending query fails with the error, and the pool discards the client.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     registerPostgresPool(kysely, pool);
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }
-  const file = url.replace(/^sqlite:(\/\/)?/i, '');
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
+  const file = sqliteFile(url);
+  if (file) mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SQLite(file ?? ':memory:');
   // WAL lets readers proceed during writes; FULL sync makes an acknowledged commit survive a
   // crash. Throughput comes from committing many rows per transaction, not from weaker sync.
   sqlite.pragma('journal_mode = WAL');

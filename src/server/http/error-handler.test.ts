@@ -1,16 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
-import { resolveConfig } from '../config.js';
 import type { AppContext } from '../context.js';
-import { createContext } from '../server.js';
+import { tempContext } from '../testing/context.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeUser } from '../testing/factories.js';
 import { installErrorHandling } from './error-handler.js';
@@ -65,13 +61,13 @@ describe('error handling on a bare Fastify instance', () => {
 });
 
 describe('error handling in the real application', () => {
+  let node: Awaited<ReturnType<typeof tempContext>>;
   let ctx: AppContext;
-  let dir: string;
   let app: Awaited<ReturnType<typeof buildApp>>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'parley-errors-'));
-    ctx = await createContext(resolveConfig({ dataDir: dir, webDir: null }, {}), pino({ level: 'silent' }));
+    node = await tempContext('parley-errors-');
+    ctx = node.ctx;
     app = await buildApp(ctx);
     // Routes added by the test before the app is ready, behind every real hook and parser.
     app.get('/test/throw', async () => {
@@ -88,8 +84,7 @@ describe('error handling in the real application', () => {
 
   afterAll(async () => {
     await app.close();
-    await ctx.lifecycle.close();
-    rmSync(dir, { recursive: true, force: true });
+    await node.dispose();
   });
 
   it('answers 500 internal_error without message, stack or SQL', async () => {

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../../shared/errors.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/errors.js';
 import { AppError } from './errors.js';
 
 /** Fastify's own errors (parsing, limits) mapped to the contract's codes. */
@@ -34,7 +35,7 @@ function fromFastify(err: FastifyError): AppError | null {
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
-    const known = err instanceof AppError ? err : fromFastify(err as FastifyError);
+    const known = err instanceof AppError ? err : isDatabaseUnavailable(err) ? databaseUnavailable() : fromFastify(err as FastifyError);
     if (known) {
       if (known.status >= 500) req.log.error({ err }, 'request failed');
       for (const [k, v] of Object.entries(known.headers)) reply.header(k, v);

@@ -23,7 +23,7 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty database of its own, so suites and tests never see each other's data. */
-export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase> {
+export async function createTestDatabase(kind: TestDbKind, opts: { cLocale?: boolean } = {}): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   if (kind === 'sqlite') {
     return { kind, url: path.join(dir, 'parley.db'), dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
@@ -34,7 +34,7 @@ export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(opts.cLocale ? `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'` : `CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
