@@ -48,6 +48,8 @@ export type ServerEventType = ServerEvent['type'];
 export const WS_CLOSE = {
   /** The server is shutting down; reconnect to another node or later. */
   goingAway: 1001,
+  /** Events may have been missed (the node's link to the other nodes was down): reconnect and catch up. */
+  eventsMissed: 1012,
   /** Flooding or another policy violation. */
   policy: 1008,
   /** A frame past the 128 KiB limit. */

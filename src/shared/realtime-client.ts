@@ -1,6 +1,7 @@
+import * as authApi from './api/auth.js';
 import * as conversationsApi from './api/conversations.js';
 import * as messagesApi from './api/messages.js';
-import type { Message } from './api/shapes.js';
+import type { Conversation, Message } from './api/shapes.js';
 import { ApiError, type ParleyClient } from './client.js';
 import { WS_CLOSE, type ClientEvent, type ServerEvent } from './events.js';
 import { PendingSends, type SentAnswer } from './socket-sends.js';
@@ -93,7 +94,8 @@ export class RealtimeClient {
   /** The socket URL: the API's base URL (or this page's origin) with the token as `?token=`. */
   socketUrl(): string {
     const base = this.opts.api.baseUrl || (typeof location !== 'undefined' ? location.origin : '');
-    const url = new URL('/api/v1/events', base.replace(/^http/, 'ws'));
+    // Relative to the base, so a server behind a path (https://host/parley) keeps it.
+    const url = new URL('api/v1/events', base.replace(/^http/, 'ws').replace(/\/*$/, '/'));
     if (this.opts.api.token) url.searchParams.set('token', this.opts.api.token);
     return url.toString();
   }
@@ -208,20 +210,39 @@ export class RealtimeClient {
     ws.onclose = ((ev: { code: number; reason: string }) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      // No hello: the handshake itself was refused or failed (the browser's WebSocket does not
+      // say why). A session that ended while the client was away is refused like this.
+      const refused = this.connectionId === null;
       this.connectionId = null;
       // Whatever the closed socket carried is unknown: its senders go over HTTP (same clientId).
       this.sends.failAll('the connection was lost');
       if (this.stopped) return;
-      if (ev.code === WS_CLOSE.sessionEnded) {
-        // Signed out elsewhere: reconnecting with the same token cannot work.
-        this.stopped = true;
-        this.opts.onStatus?.('ended', { code: ev.code, reason: ev.reason });
-        return;
-      }
-      this.scheduleReconnect(ev.code, ev.reason);
+      if (ev.code === WS_CLOSE.sessionEnded) return this.ended(ev.code, ev.reason);
+      if (!refused) return this.scheduleReconnect(ev.code, ev.reason);
+      void this.sessionEnded().then((gone) => {
+        if (this.stopped || this.ws) return;
+        if (gone) this.ended(WS_CLOSE.sessionEnded, 'session ended');
+        else this.scheduleReconnect(ev.code, ev.reason);
+      });
     }) as (ev: never) => void;
     // A failed handshake (e.g. a 401) is followed by a close event; reconnecting happens there.
     ws.onerror = (() => undefined) as (ev: never) => void;
+  }
+
+  /** Signed out elsewhere: reconnecting with the same token cannot work. */
+  private ended(code: number, reason: string): void {
+    this.stopped = true;
+    this.opts.onStatus?.('ended', { code, reason });
+  }
+
+  /** Asks the API whether the token still works (false as well when the server cannot be reached). */
+  private async sessionEnded(): Promise<boolean> {
+    try {
+      await this.opts.api.call(authApi.me);
+      return false;
+    } catch (err) {
+      return err instanceof ApiError && err.status === 401;
+    }
   }
 
   private scheduleReconnect(code?: number, reason?: string): void {
@@ -273,8 +294,7 @@ export class RealtimeClient {
   private async resync(reconnect: boolean): Promise<void> {
     try {
       if (this.opts.syncConversations) {
-        const page = await this.opts.api.call(conversationsApi.list, { query: { limit: 100 } });
-        for (const c of page.items) {
+        for (const c of await this.allConversations()) {
           const known = this.convs.get(c.id);
           if (!reconnect || !known) {
             // A chat unknown after a reconnect appeared meanwhile: all of it is new. Its messages
@@ -291,6 +311,21 @@ export class RealtimeClient {
     } catch (err) {
       this.opts.onError?.(err as Error);
     }
+  }
+
+  /**
+   * Every chat of the user, page after page: a chat beyond the first page left untracked would
+   * later be caught up from its first message, replaying its whole history.
+   */
+  async allConversations(): Promise<Conversation[]> {
+    const out: Conversation[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.opts.api.call(conversationsApi.list, { query: cursor ? { limit: PAGE, cursor } : { limit: PAGE } });
+      out.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return out;
   }
 
   private onMessageCreated(event: Extract<ServerEvent, { type: 'message.created' }>): void {

@@ -9,6 +9,11 @@ export interface EventBus {
   publish(userIds: readonly string[], event: ServerEvent, options?: PublishOptions): void;
   /** Called on every node for every published event; returns an unsubscribe function. */
   subscribe(handler: BusHandler): () => void;
+  /**
+   * Called when this node may have missed events (its connection to the other nodes was
+   * interrupted and is back); returns an unsubscribe function.
+   */
+  onGap(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,11 @@ export class LocalBus implements EventBus {
   subscribe(handler: BusHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /** In process, nothing is ever missed. */
+  onGap(): () => void {
+    return () => undefined;
   }
 
   async close(): Promise<void> {

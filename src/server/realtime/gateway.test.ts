@@ -28,6 +28,18 @@ describeEachDb('realtime gateway', (t) => {
       }
     });
 
+    it('refuses a bad Authorization header even when the URL carries a good ?token=', async () => {
+      const u = await makeUser(t());
+      for (const authorization of ['Bearer not-a-session', 'Basic dXNlcjpwYXNz', 'Bearer']) {
+        const r = await handshakeStatus(t().url, { headers: { authorization }, queryToken: u.token });
+        expect(r.status).toBe(401);
+        expect(JSON.parse(r.body).error.code).toBe('unauthenticated');
+      }
+      // A stale cookie is not a choice the client made: the URL's token still opens the socket.
+      const stale = await handshakeStatus(t().url, { headers: { cookie: 'parley_session=expired-or-foreign' }, queryToken: u.token });
+      expect(stale.status).toBe(101);
+    });
+
     it('accepts a Bearer token, a ?token= and the session cookie, and says hello', async () => {
       const u = await makeUser(t());
       const viaHeader = await TestSocket.open(t().url, { token: u.token });

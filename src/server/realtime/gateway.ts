@@ -2,23 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { Id } from '../../shared/api/common.js';
 import { TYPING_EXPIRES_MS, WS_CLOSE, type ServerEvent } from '../../shared/events.js';
-import { findSession, type AuthInfo } from '../accounts/sessions.js';
+import { findSession, liveSessionIds, type AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
 import { parseClientJson } from '../http/client-json.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/errors.js';
 import { AppError } from '../http/errors.js';
 import { defaultGatewayOptions, type GatewayOptions } from './options.js';
 import { RevocationWatch } from './revocations.js';
-import { liveSessionIds, typingTarget } from './store.js';
+import { Conn, TypingEntry } from './conn.js';
+import { typingTarget } from './store.js';
 
-// Flood control: a token bucket per connection. Bursts up to BURST frames pass; past that,
-// frames are dropped, and a connection that keeps flooding (RATE frames dropped without a
-// pause long enough to refill the bucket) is closed with 1008.
-const RATE = 20;
-const BURST = 40;
-// Frames answered by a handler (`message.send`) have a bucket of their own, well above the
-// per-user send rate limit, which is what a normal client meets (with a clear rate_limited).
-const REQUEST_RATE = 200;
-const REQUEST_BURST = 400;
 /** A typing indicator is published at most once per connection and conversation per 2 s. */
 const TYPING_THROTTLE_MS = 2000;
 /** Membership answers are cached per connection this long (a removed member stops soon). */
@@ -29,40 +22,6 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const MAX_SOCKETS_PER_USER = 100;
 
 const PONG = JSON.stringify({ type: 'pong' } satisfies ServerEvent);
-
-class TypingEntry {
-  checkedAt = 0;
-  /** The chat's membership version (Gateway.membershipVersions) this answer was read at. */
-  version = 0;
-  sentAt = 0;
-  member = false;
-  writable = false;
-  others: string[] = [];
-  checking: Promise<void> | null = null;
-}
-
-/**
- * One open socket. Kept deliberately small (no per-socket timers or closures): the gateway's
- * shared interval does liveness and session checks for all of them.
- */
-class Conn {
-  alive = true;
-  tokens = BURST;
-  refillAt = Date.now();
-  dropped = 0;
-  requestTokens = REQUEST_BURST;
-  requestRefillAt = Date.now();
-  typing: Map<string, TypingEntry> | null = null;
-  constructor(
-    readonly id: string,
-    readonly userId: string,
-    readonly sessionId: string,
-    /** The session token the socket opened with: requests over the socket authenticate by it. */
-    readonly token: string,
-    readonly ws: WebSocket,
-    readonly gw: Gateway,
-  ) {}
-}
 
 /**
  * A client frame that is a request (`message.send`): the handler authorizes and answers with the
@@ -97,7 +56,7 @@ export class Gateway {
   private timer: NodeJS.Timeout | null = null;
   /** Sessions revoked where the bus did not carry it (see revocations.ts). */
   readonly revocations: RevocationWatch;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribes: (() => void)[] = [];
   private roundRunning: Promise<void> | null = null;
   /**
    * Conversations whose membership changed recently, with a version a typing entry compares
@@ -116,13 +75,19 @@ export class Gateway {
   }
 
   start(): void {
-    this.unsubscribe = this.ctx.events.subscribe((userIds, event, json, options) => {
+    const unsubscribe = this.ctx.events.subscribe((userIds, event, json, options) => {
       if (event.type === 'session.ended') return this.endSessions(userIds, event.sessionIds);
       // Membership may have changed: typing answers cached for this chat are stale now, so a
       // removed member neither sends nor sees typing from this moment on.
       if (event.type === 'conversation.updated' || event.type === 'conversation.created') this.membershipChanged(event.conversation.id);
       this.deliver(userIds, json, options.skipConnection);
     });
+    // Events went by while this node was cut off from the others: its clients reconnect and
+    // catch up from the database, as after any reconnect, rather than wait silently.
+    const unsubscribeGap = this.ctx.events.onGap(() => {
+      for (const c of this.all) c.ws.close(WS_CLOSE.eventsMissed, 'events may have been missed; reconnect');
+    });
+    this.unsubscribes = [unsubscribe, unsubscribeGap];
     this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     this.timer.unref();
     this.revocations.start();
@@ -132,8 +97,8 @@ export class Gateway {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.revocations.stop();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    for (const u of this.unsubscribes) u();
+    this.unsubscribes = [];
     for (const c of this.all) c.ws.terminate();
   }
 
@@ -324,7 +289,7 @@ export class Gateway {
    * ended is closed instead (4001), as the heartbeat would.
    */
   private request(c: Conn, handler: FrameHandler, frame: Record<string, unknown>): void {
-    if (!this.admitRequest(c)) {
+    if (!c.admitRequest()) {
       const retryAfter = 1;
       return this.sendRaw(c, JSON.stringify(failedAnswer(frame, new AppError(429, 'rate_limited', 'Too many requests on this connection; wait a moment', { retryAfter }))));
     }
@@ -335,35 +300,18 @@ export class Gateway {
         if (!auth || auth.sessionId !== c.sessionId) return this.endConnection(c);
         answer = await handler(auth, c.id, frame);
       } catch (err) {
+        const known = err instanceof AppError ? err : isDatabaseUnavailable(err) ? databaseUnavailable() : null;
         if (!(err instanceof AppError)) this.ctx.log.error({ err }, 'realtime: request frame failed');
-        answer = failedAnswer(frame, err instanceof AppError ? err : new AppError(500, 'internal_error', 'Something went wrong on the server; please try again'));
+        answer = failedAnswer(frame, known ?? new AppError(500, 'internal_error', 'Something went wrong on the server; please try again'));
       }
       this.sendRaw(c, JSON.stringify(answer));
     })();
   }
 
-  private admitRequest(c: Conn): boolean {
-    const now = Date.now();
-    c.requestTokens = Math.min(REQUEST_BURST, c.requestTokens + ((now - c.requestRefillAt) * REQUEST_RATE) / 1000);
-    c.requestRefillAt = now;
-    if (c.requestTokens < 1) return false;
-    c.requestTokens -= 1;
-    return true;
-  }
-
   /** The flood gate: false when the frame is dropped (and the socket closed when it persists). */
   private admit(c: Conn): boolean {
-    const now = Date.now();
-    c.tokens = Math.min(BURST, c.tokens + ((now - c.refillAt) * RATE) / 1000);
-    c.refillAt = now;
-    if (c.tokens >= 1) {
-      // A bucket that refilled completely means the client calmed down: forgive old drops.
-      if (c.tokens >= BURST) c.dropped = 0;
-      c.tokens -= 1;
-      return true;
-    }
-    c.dropped++;
-    if (c.dropped > RATE && c.ws.readyState === c.ws.OPEN) c.ws.close(WS_CLOSE.policy, 'too many frames');
+    if (c.admitFrame()) return true;
+    if (c.flooding && c.ws.readyState === c.ws.OPEN) c.ws.close(WS_CLOSE.policy, 'too many frames');
     return false;
   }
 

@@ -4,7 +4,9 @@ import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import type { Message } from '../../shared/api/shapes.js';
 import type { ServerEvent } from '../../shared/events.js';
+import { ParleyClient } from '../../shared/client.js';
 import { RealtimeClient, type RealtimeStatus, type WebSocketConstructor } from '../../shared/realtime-client.js';
+import { doRevokeUserSessions } from '../accounts/sessions.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
 import { gatewayOf } from './routes.js';
@@ -235,5 +237,25 @@ describeEachDb('realtime client', (t) => {
     await sleep(600);
     expect(w.client.isOpen).toBe(false);
     expect(w.statuses.filter((s) => s === 'connecting' || s === 'reconnecting')).toHaveLength(1);
+  });
+
+  it('stops for good when the session ended while it was away (the handshake is refused)', async () => {
+    const { b } = await pair();
+    // Signed out before this client connects: every handshake is refused with 401.
+    await doRevokeUserSessions(t().ctx.db, b.user.id);
+    const w = watch(b);
+    await until(() => w.statuses.includes('ended'), 'ended status');
+    await sleep(600);
+    expect(w.client.isOpen).toBe(false);
+    expect(w.statuses.filter((s) => s === 'connecting' || s === 'reconnecting')).toHaveLength(1);
+  });
+
+  it('keeps the path of a server behind a prefix in the socket URL', () => {
+    const rt = new RealtimeClient({
+      api: new ParleyClient({ baseUrl: 'https://chat.example.com/parley/', token: 'tok' }),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      onEvent: () => undefined,
+    });
+    expect(rt.socketUrl()).toBe('wss://chat.example.com/parley/api/v1/events?token=tok');
   });
 });

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ServerEvent } from '../../shared/events.js';
@@ -21,6 +23,9 @@ const MAX_PUBLISH_CHARS = 256 * 1024;
  */
 export class RedisBus implements EventBus {
   private readonly handlers = new Set<BusHandler>();
+  private readonly gapHandlers = new Set<() => void>();
+  /** The subscriber lost its connection since it last subscribed: events may have gone by. */
+  private interrupted = false;
   private readonly pub: Redis;
   private readonly sub: Redis;
   private closed = false;
@@ -33,7 +38,8 @@ export class RedisBus implements EventBus {
     url: string,
     private readonly log: Logger,
     private readonly channel: string,
-    connectionName: string,
+    /** The name both connections show in Redis's CLIENT LIST. */
+    readonly connectionName: string,
   ) {
     const options = {
       // Keep retrying forever, backing off up to 2 s: a Redis restart must not end the node.
@@ -55,10 +61,24 @@ export class RedisBus implements EventBus {
     this.sub.on('message', (channel: string, payload: string) => {
       if (channel === this.channel) this.dispatch(payload);
     });
+    // Redis keeps nothing for a subscriber that is away: whatever was published meanwhile (by
+    // any node, this one too) is gone for it. Once subscribed again, the gateway is told, so its
+    // clients reconnect and catch up from the database.
+    this.sub.on('close', () => {
+      if (!this.closed) this.interrupted = true;
+    });
+    this.sub.on('ready', () => {
+      if (!this.interrupted || this.closed) return;
+      this.interrupted = false;
+      this.sub.subscribe(this.channel).then(
+        () => this.signalGap(),
+        (err: Error) => this.logError('subscriber', err),
+      );
+    });
   }
 
   /** Connects both connections and subscribes before answering, so no event is missed at start. */
-  static async connect(url: string, log: Logger, channel = REDIS_CHANNEL, connectionName = 'parley'): Promise<RedisBus> {
+  static async connect(url: string, log: Logger, channel = REDIS_CHANNEL, connectionName = defaultConnectionName()): Promise<RedisBus> {
     const bus = new RedisBus(url, log, channel, connectionName);
     try {
       await Promise.all([bus.pub.connect(), bus.sub.connect()]);
@@ -92,6 +112,22 @@ export class RedisBus implements EventBus {
   subscribe(handler: BusHandler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  onGap(handler: () => void): () => void {
+    this.gapHandlers.add(handler);
+    return () => this.gapHandlers.delete(handler);
+  }
+
+  private signalGap(): void {
+    this.log.warn('realtime: the Redis subscription was interrupted; clients are asked to reconnect and catch up');
+    for (const h of this.gapHandlers) {
+      try {
+        h();
+      } catch (err) {
+        this.log.error({ err }, 'realtime: gap handler failed');
+      }
+    }
   }
 
   private dispatch(payload: string): void {
@@ -164,4 +200,10 @@ function redactUrl(url: string): string {
   } catch {
     return 'the configured URL';
   }
+}
+
+/** Each node's connections are told apart in CLIENT LIST: host, process and a random part. */
+function defaultConnectionName(): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '').slice(0, 40) || 'host';
+  return `parley-${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }

@@ -43,7 +43,9 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
       const crossSite = cookieOnly && !sameOrigin(ctx, req);
       let token = crossSite ? null : requestToken(req);
       let auth = token ? await findSession(ctx.db, token) : null;
-      if (!auth) {
+      // An Authorization header is the client's explicit choice of credential, as on every other
+      // endpoint: a bad one is refused rather than passed over for a ?token= in the URL.
+      if (!auth && cookieOnly) {
         // Browsers' WebSocket cannot set headers; they may pass the token in the URL.
         const q = (req.query ?? {}) as { token?: unknown };
         token = typeof q.token === 'string' && q.token ? q.token : null;

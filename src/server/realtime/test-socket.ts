@@ -72,11 +72,15 @@ export class TestSocket {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The HTTP status a WebSocket handshake is answered with when it is refused (no 101). */
-export function handshakeStatus(baseUrl: string, opts: { token?: string; query?: boolean } = {}): Promise<{ status: number; body: string }> {
+export function handshakeStatus(
+  baseUrl: string,
+  opts: { token?: string; query?: boolean; headers?: Record<string, string>; queryToken?: string } = {},
+): Promise<{ status: number; body: string }> {
   const url = new URL('/api/v1/events', baseUrl.replace(/^http/, 'ws'));
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   if (opts.token && opts.query) url.searchParams.set('token', opts.token);
   else if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.queryToken) url.searchParams.set('token', opts.queryToken);
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.once('open', () => {
