@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { api } from '../../shared/api/index.js';
 import { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../../server/testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD } from '../../server/testing/factories.js';
+import { insertTestConversation } from '../../server/testing/conversations.js';
 import { sendWithRetry } from '../commands/client.js';
 import { runCli, useTempConfigDir } from '../testing.js';
 import { credentialsPath } from './credentials.js';
@@ -22,6 +25,38 @@ describeEachDb('parley user client (CLI)', (t) => {
     const org = await makeOrg(t().ctx, { plan: 'paid' });
     return { me: await makeUser(t(), { org }), peer: await makeUser(t(), { org }) };
   }
+
+  it('refuses what is not a Parley server, keeps a session it could not end, and prints no control characters', async () => {
+    const { me } = await colleagues();
+    const impostor = http.createServer((req, res) => {
+      if (req.url?.endsWith('/auth/login')) res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not parley</html>');
+      else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'x\u001b[2J', message: 'line one\nline two \u001b]0;PWNED\u0007' } }));
+    });
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+    const impostorUrl = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+    try {
+      const html = await run('login', '--server', impostorUrl, '--email', me.email, '--password', TEST_PASSWORD);
+      expect(html.code).toBe(1);
+      expect(html.err).toMatch(/does not look like a Parley server/);
+      expect(existsSync(credentialsPath())).toBe(false);
+
+      // Logged in to the real server, whose address then stops answering: the session is kept.
+      expect((await run('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD)).code).toBe(0);
+      const saved = JSON.parse(readFileSync(credentialsPath(), 'utf8')) as { server: string };
+      writeFileSync(credentialsPath(), JSON.stringify({ ...saved, server: 'http://127.0.0.1:1' }));
+      const out = await run('logout');
+      expect(out.code).toBe(4);
+      expect(existsSync(credentialsPath())).toBe(true);
+
+      // The impostor's error text reaches the terminal on one line, without its escapes.
+      writeFileSync(credentialsPath(), JSON.stringify({ ...saved, server: impostorUrl }));
+      const shown = await run('chats');
+      expect(shown.code).toBe(1);
+      expect(shown.err.trimEnd()).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f]/);
+    } finally {
+      impostor.close();
+    }
+  });
 
   it('explains what is wrong: not logged in, bad password, unreachable server', async () => {
     const notLogged = await run('chats');
@@ -115,6 +150,23 @@ describeEachDb('parley user client (CLI)', (t) => {
     expect(lines.filter((l) => l.includes(conv.id) && l.includes('#'))).toHaveLength(2);
     expect(res.out).toContain(`#1 ${peer.user.display_name}: first line`);
     expect(res.out).toContain(`#2 ${peer.user.display_name}: second line`);
+  });
+
+  it('watch follows chats beyond the first page of the list: a new message there is one line, by name', async () => {
+    const { me, peer } = await colleagues();
+    const old = await peer.api.call(api.conversations.startDirect, { body: { email: me.email } });
+    for (let i = 1; i <= 3; i++) await peer.api.call(api.messages.send, { params: { id: old.id }, body: { clientId: `old${i}`, body: `old ${i}` } });
+    // 101 chats with more recent activity push the old one off the list's first page.
+    for (let i = 0; i < 101; i++) await insertTestConversation(t().ctx, { members: [me, peer], kind: 'group', title: `newer ${i}` });
+    await run('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD);
+    const watching = run('watch', '--exit-after', '1');
+    await new Promise((r) => setTimeout(r, 1500));
+    await peer.api.call(api.messages.send, { params: { id: old.id }, body: { clientId: 'fresh', body: 'news' } });
+    const res = await watching;
+    expect(res.code).toBe(0);
+    const messageLines = res.out.split('\n').filter((l) => l.includes(old.id) && l.includes('#'));
+    expect(messageLines).toHaveLength(1);
+    expect(messageLines[0]).toContain(`#4 ${peer.user.display_name}: news`);
   });
 
   it('works as a real process', async () => {

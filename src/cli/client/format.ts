@@ -71,7 +71,7 @@ export function eventLine(e: ServerEvent, people: People): string | null {
     case 'typing':
       return `${e.conversationId} ${people.name(e.userId)} is typing…`;
     case 'error':
-      return `server: ${e.code}: ${e.message}`;
+      return `server: ${oneLine(`${e.code}: ${e.message}`)}`;
     default:
       return `${(e as { type: string }).type} ${oneLine(JSON.stringify(e))}`;
   }

@@ -2,6 +2,7 @@ import { ApiError, ParleyClient } from '../../shared/client.js';
 import { PARLEY_VERSION } from '../../server/version.js';
 import { CliError } from '../util.js';
 import { readCredentials, type Credentials } from './credentials.js';
+import { oneLine } from './format.js';
 
 /** Exit codes of the user client, so scripts can tell failures apart. */
 export const EXIT = { apiError: 1, notLoggedIn: 3, unreachable: 4 } as const;
@@ -32,9 +33,13 @@ export function requireLogin(): { creds: Credentials; api: ParleyClient } {
   return { creds, api: apiClient(creds.server, creds.token) };
 }
 
-/** True when `err` is a connection failure rather than an answer from the server. */
+/**
+ * True when `err` is a connection failure rather than an answer from the server: fetch's
+ * "fetch failed" TypeError, whose cause says what went wrong. Other TypeErrors (a header value
+ * fetch refuses, say) are not, and are not retried.
+ */
 export function isNetworkError(err: unknown): boolean {
-  return err instanceof TypeError && !(err instanceof ApiError);
+  return err instanceof TypeError && !(err instanceof ApiError) && (err.message === 'fetch failed' || (err as { cause?: unknown }).cause !== undefined);
 }
 
 function networkCause(err: unknown): string {
@@ -61,8 +66,12 @@ export function explain(server: string, err: unknown): Error {
       return new CliError('Your session has ended: run `parley login` again', EXIT.notLoggedIn);
     }
     const reason = err.reason ? ` (${err.reason})` : '';
-    return new CliError(`${err.code}${reason}: ${err.message}`, EXIT.apiError);
+    // The server's words reach a terminal: one line, no control characters.
+    return new CliError(oneLine(`${err.code}${reason}: ${err.message}`, 300), EXIT.apiError);
   }
-  if (isNetworkError(err)) return new CliError(`Cannot reach the server at ${server} (${networkCause(err)})`, EXIT.unreachable);
+  if (isNetworkError(err)) return new CliError(`Cannot reach the server at ${server} (${oneLine(networkCause(err))})`, EXIT.unreachable);
+  // Anything else (a malformed stored session, an answer that is not Parley's) is said plainly,
+  // without the values involved: a header error would quote the token.
+  if (err instanceof TypeError) return new CliError(`The request could not be made (${err.name}); if the stored session is damaged, run \`parley login\` again`, EXIT.apiError);
   return err as Error;
 }

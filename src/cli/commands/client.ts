@@ -6,7 +6,7 @@ import type { Message } from '../../shared/api/shapes.js';
 import type { ParleyClient } from '../../shared/client.js';
 import { RealtimeClient, type WebSocketConstructor } from '../../shared/realtime-client.js';
 import { removeCredentials, writeCredentials } from '../client/credentials.js';
-import { conversationLine, eventLine, People, chatName } from '../client/format.js';
+import { conversationLine, eventLine, People, chatName, oneLine } from '../client/format.js';
 import { readPassword } from '../client/prompt.js';
 import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requireLogin } from '../client/session.js';
 import { CliError, print } from '../util.js';
@@ -27,6 +27,10 @@ export function registerClientCommands(program: Command): void {
       const server = normalizeServer(opts.server);
       const password = opts.password ?? (await readPassword(`Password for ${opts.email}: `));
       const res = await callApi(server, () => apiClient(server).call(api.auth.login, { body: { email: opts.email, password } }));
+      // Whatever answered may not be Parley at all (a web page, another API): nothing is saved then.
+      if (typeof res?.token !== 'string' || !res.token || typeof res.user?.email !== 'string' || typeof res.user.id !== 'string') {
+        throw new CliError(`${server} does not look like a Parley server (its answer to sign-in has no session)`, EXIT.apiError);
+      }
       const file = writeCredentials({ server, token: res.token, email: res.user.email, userId: res.user.id });
       print(`Logged in to ${server} as ${res.user.displayName} <${res.user.email}> (${res.user.orgName}).`);
       print(`Session saved in ${file}`);
@@ -40,8 +44,10 @@ export function registerClientCommands(program: Command): void {
       try {
         await client.call(api.auth.logout);
       } catch (err) {
-        // The local copy goes anyway; say when the server could not be told.
         const e = explain(creds.server, err);
+        // The session is kept when the server could not be told: it would stay valid there, and
+        // the token is what a later `parley logout` needs to end it.
+        if (e instanceof CliError && e.exitCode === EXIT.unreachable) throw new CliError(`${e.message}; still logged in, try again later`, EXIT.unreachable);
         if (!(e instanceof CliError && e.exitCode === EXIT.notLoggedIn)) process.stderr.write(`parley: warning: ${e.message}\n`);
       }
       removeCredentials();
@@ -70,7 +76,7 @@ export function registerClientCommands(program: Command): void {
     .action(async (email: string, opts: { invite?: boolean }) => {
       const { creds, api: client } = requireLogin();
       const c = await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email, invite: opts.invite } }));
-      const note = c.state === 'live' ? '' : ` (${c.state}${c.reasonMessage ? `: ${c.reasonMessage}` : ''})`;
+      const note = c.state === 'live' ? '' : ` (${c.state}${c.reasonMessage ? `: ${oneLine(c.reasonMessage)}` : ''})`;
       print(`${c.id}  chat with ${chatName(c, creds.userId)}${note}`);
     });
 
@@ -118,18 +124,16 @@ export async function sendWithRetry(client: ParleyClient, conversationId: string
 async function watch(exitAfter: number): Promise<void> {
   const { creds, api: client } = requireLogin();
   const people = new People();
-  // Checks the session and the server before streaming, so those failures are reported plainly.
-  const first = await callApi(creds.server, () => client.call(api.conversations.list, { query: { limit: 100 } }));
-  for (const c of first.items) people.learn(c);
-  print(`Watching as ${creds.email} on ${creds.server} (Ctrl-C to stop)`);
-
   let messages = 0;
+  let done = false;
   await new Promise<void>((resolve, reject) => {
-    const rt = new RealtimeClient({
+    const rt: RealtimeClient = new RealtimeClient({
       api: client,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       syncConversations: true,
       onEvent: (e) => {
+        // A catch-up delivers many at once: nothing is printed past --exit-after.
+        if (done) return;
         const line = eventLine(e, people);
         if (line) print(line);
         if (e.type === 'message.created' && ++messages >= exitAfter) finish();
@@ -145,6 +149,7 @@ async function watch(exitAfter: number): Promise<void> {
     });
     const onSignal = () => finish();
     function cleanup() {
+      done = true;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       rt.close();
@@ -157,8 +162,17 @@ async function watch(exitAfter: number): Promise<void> {
       cleanup();
       reject(err);
     }
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    rt.connect();
+    // Checks the session and the server before streaming, so those failures are reported plainly;
+    // every chat, so that each sender is shown by name.
+    callApi(creds.server, () => rt.allConversations()).then(
+      (all) => {
+        for (const c of all) people.learn(c);
+        print(`Watching as ${creds.email} on ${creds.server} (Ctrl-C to stop)`);
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        rt.connect();
+      },
+      (err: Error) => fail(err),
+    );
   });
 }
