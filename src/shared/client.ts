@@ -27,6 +27,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Browser: send the session cookie. */
   credentials?: RequestCredentials;
+  /**
+   * Gives up on a call not answered within this time (a `TimeoutError`): a server that accepts
+   * connections and never answers must not hold a command-line client forever.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -36,11 +41,13 @@ export interface ClientOptions {
 export class ParleyClient {
   token: string | undefined;
   readonly baseUrl: string;
+  readonly timeoutMs: number | undefined;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: ClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
     this.token = options.token;
+    this.timeoutMs = options.timeoutMs;
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
   }
 
@@ -66,6 +73,7 @@ export class ParleyClient {
     const path = fillPath(route.path, input.params);
     const init: RequestInit = { method: route.method, headers: this.headers() };
     if (this.options.credentials) init.credentials = this.options.credentials;
+    if (this.options.timeoutMs) init.signal = AbortSignal.timeout(this.options.timeoutMs);
     if (input.body !== undefined) {
       init.body = JSON.stringify(input.body);
       (init.headers as Record<string, string>)['content-type'] = 'application/json';

@@ -6,7 +6,8 @@ import type { ErrorBody } from './errors.js';
  * responses, so an event carries exactly what the matching GET would answer.
  */
 export type ServerEvent =
-  | { type: 'hello'; userId: string; connectionId: string }
+  /** `heartbeatMs`: how often the server pings; a client that hears nothing for much longer can call the connection dead. */
+  | { type: 'hello'; userId: string; connectionId: string; heartbeatMs?: number }
   | { type: 'message.created'; conversationId: string; message: Message }
   | { type: 'message.updated'; conversationId: string; message: Message }
   | { type: 'message.deleted'; conversationId: string; message: Message }

@@ -43,11 +43,20 @@ export interface RealtimeOptions {
    * of its edits and deletions, as the client knows no earlier change number for it.
    */
   syncConversations?: boolean;
+  /** With `syncConversations`: each chat list as it is read (at start and after every reconnect). */
+  onConversations?: (list: Conversation[]) => void;
+  /**
+   * Puts the token in the socket URL (`?token=`), the only way a browser's WebSocket can carry
+   * it. False for a WebSocket constructor that sends it as an `Authorization` header itself:
+   * URLs end up in the logs of proxies.
+   */
+  tokenInUrl?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
 
 type ChangeEvent = Extract<ServerEvent, { type: 'message.updated' | 'message.deleted' }>;
+type MessageEvent = ChangeEvent | Extract<ServerEvent, { type: 'message.created' }>;
 
 interface ConvState {
   /** Every message up to this seq has been delivered. */
@@ -87,16 +96,24 @@ export class RealtimeClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private typingSentAt = new Map<string, number>();
   private readonly sends = new PendingSends(SEND_TIMEOUT_MS);
+  /**
+   * With `syncConversations`, until the first chat list is known: the message events heard
+   * meanwhile. The list is the baseline, so a message of a chat not yet tracked must wait for it,
+   * or it would be taken for the first of a new chat and its whole history fetched.
+   */
+  private early: MessageEvent[] | null = null;
+  /** A chat list has been read: a chat it did not have is new, and followed from its first message. */
+  private listed = false;
   connectionId: string | null = null;
 
   constructor(private readonly opts: RealtimeOptions) {}
 
-  /** The socket URL: the API's base URL (or this page's origin) with the token as `?token=`. */
+  /** The socket URL: the API's base URL (or this page's origin), with the token as `?token=` unless told otherwise. */
   socketUrl(): string {
     const base = this.opts.api.baseUrl || (typeof location !== 'undefined' ? location.origin : '');
     // Relative to the base, so a server behind a path (https://host/parley) keeps it.
     const url = new URL('api/v1/events', base.replace(/^http/, 'ws').replace(/\/*$/, '/'));
-    if (this.opts.api.token) url.searchParams.set('token', this.opts.api.token);
+    if (this.opts.api.token && this.opts.tokenInUrl !== false) url.searchParams.set('token', this.opts.api.token);
     return url.toString();
   }
 
@@ -273,28 +290,59 @@ export class RealtimeClient {
       this.connectionId = event.connectionId;
       const again = this.connectedBefore;
       this.connectedBefore = true;
+      if (!again && this.opts.syncConversations) this.early ??= [];
       this.opts.onStatus?.('open');
       this.opts.onEvent(event);
       void this.resync(again);
       return;
     }
-    if (event.type === 'message.created') return this.onMessageCreated(event);
+    if (event.type === 'message.created') return this.onMessageEvent(event);
     if (event.type === 'message.sent') {
       this.sends.resolve(event.conversationId, event.clientId, { created: event.created, message: event.message });
       // This socket gets no message.created for its own send: the answer stands in for it.
-      return this.onMessageCreated({ type: 'message.created', conversationId: event.conversationId, message: event.message });
+      return this.onMessageEvent({ type: 'message.created', conversationId: event.conversationId, message: event.message });
     }
     if (event.type === 'message.failed') {
       return this.sends.reject(event.conversationId, event.clientId, new ApiError(event.status, { error: event.error }));
     }
-    if (event.type === 'message.updated' || event.type === 'message.deleted') return this.onMessageChanged(event);
+    if (event.type === 'message.updated' || event.type === 'message.deleted') return this.onMessageEvent(event);
     this.opts.onEvent(event);
+  }
+
+  private onMessageEvent(event: MessageEvent): void {
+    if (this.early) this.early.push(event);
+    else if (event.type === 'message.created') this.onMessageCreated(event);
+    else this.onMessageChanged(event);
+  }
+
+  /**
+   * The first list counts the messages and changes heard on the socket while it was read, yet
+   * they are news to the user: each chat's baseline is set back to just before the first of
+   * them, so they are passed on, in order, with nothing before them replayed.
+   */
+  private rewindToEarly(): void {
+    for (const e of this.early ?? []) {
+      const st = this.convs.get(e.conversationId);
+      if (!st) continue;
+      if (e.type === 'message.created') st.seen = Math.min(st.seen, e.message.seq - 1);
+      else if (typeof e.message.changeSeq === 'number' && e.message.changeSeq > 0 && st.changes !== undefined) {
+        st.changes = Math.min(st.changes, e.message.changeSeq - 1);
+      }
+    }
+  }
+
+  /** Passes on the message events held until the first chat list (read, or failed to be read). */
+  private releaseEarly(): void {
+    const early = this.early;
+    this.early = null;
+    for (const e of early ?? []) this.onMessageEvent(e);
   }
 
   private async resync(reconnect: boolean): Promise<void> {
     try {
       if (this.opts.syncConversations) {
-        for (const c of await this.allConversations()) {
+        const list = await this.allConversations();
+        for (const c of list) {
           const known = this.convs.get(c.id);
           if (!reconnect || !known) {
             // A chat unknown after a reconnect appeared meanwhile: all of it is new. Its messages
@@ -306,10 +354,17 @@ export class RealtimeClient {
             known.changesListed = c.lastChangeSeq;
           }
         }
+        if (!reconnect) this.rewindToEarly();
+        this.listed = true;
+        this.opts.onConversations?.(list);
+        this.releaseEarly();
       }
       if (reconnect) await Promise.all([...this.convs.keys()].map((id) => this.fill(id)));
     } catch (err) {
       this.opts.onError?.(err as Error);
+    } finally {
+      // Without a list, chats are followed from the first event heard, as without sync.
+      this.releaseEarly();
     }
   }
 
@@ -332,8 +387,8 @@ export class RealtimeClient {
     const id = event.conversationId;
     let st = this.convs.get(id);
     if (!st) {
-      // In sync mode every chat present at start is tracked, so this one is new: from seq 1.
-      st = { seen: this.opts.syncConversations ? 0 : event.message.seq - 1, filling: null, refill: false, buffered: [] };
+      // Once a chat list was read, every chat present then is tracked, so this one is new: from seq 1.
+      st = { seen: this.listed ? 0 : event.message.seq - 1, filling: null, refill: false, buffered: [] };
       this.convs.set(id, st);
     }
     const seq = event.message.seq;

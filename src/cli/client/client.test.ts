@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,31 @@ describeEachDb('parley user client (CLI)', (t) => {
     const down = await run('login', '--server', 'http://127.0.0.1:1', '--email', me.email, '--password', 'x');
     expect(down.code).toBe(4);
     expect(down.err).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('gives up on a server that never answers, after PARLEY_TIMEOUT, and says so', async () => {
+    const { me } = await colleagues();
+    // Accepts connections and never answers.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const saved = process.env.PARLEY_TIMEOUT;
+    try {
+      process.env.PARLEY_TIMEOUT = '0.5';
+      const started = Date.now();
+      const res = await run('login', '--server', silentUrl, '--email', me.email, '--password', TEST_PASSWORD);
+      expect(res.code).toBe(4);
+      expect(res.err).toMatch(/Cannot reach the server at .*no answer within 0\.5 s/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      process.env.PARLEY_TIMEOUT = 'soon';
+      const bad = await run('login', '--server', silentUrl, '--email', me.email, '--password', TEST_PASSWORD);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/PARLEY_TIMEOUT must be a number of seconds/);
+    } finally {
+      if (saved === undefined) delete process.env.PARLEY_TIMEOUT;
+      else process.env.PARLEY_TIMEOUT = saved;
+      silent.close();
+    }
   });
 
   it('logs in (credentials 0600), starts a chat, sends, lists, and logs out', async () => {

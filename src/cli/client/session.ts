@@ -10,7 +10,21 @@ export const EXIT = { apiError: 1, notLoggedIn: 3, unreachable: 4 } as const;
 export const CLIENT_NAME = `cli/${PARLEY_VERSION}`;
 
 export function apiClient(server: string, token?: string): ParleyClient {
-  return new ParleyClient({ baseUrl: normalizeServer(server), token, clientName: CLIENT_NAME });
+  return new ParleyClient({ baseUrl: normalizeServer(server), token, clientName: CLIENT_NAME, timeoutMs: requestTimeoutMs() });
+}
+
+const DEFAULT_TIMEOUT_S = 30;
+
+/**
+ * How long a request may go unanswered (`PARLEY_TIMEOUT`, in seconds; 30 by default): a server
+ * that accepts connections and never answers is reported rather than waited on forever.
+ */
+export function requestTimeoutMs(): number {
+  const raw = process.env.PARLEY_TIMEOUT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_TIMEOUT_S * 1000;
+  const seconds = Number(raw);
+  if (!(seconds > 0 && seconds <= 3600)) throw new CliError(`PARLEY_TIMEOUT must be a number of seconds from 0 to 3600, not "${oneLine(raw, 40)}"`, 2);
+  return Math.round(seconds * 1000);
 }
 
 /** `example.com:8080` → `http://example.com:8080`; trailing slashes dropped. */
@@ -35,14 +49,21 @@ export function requireLogin(): { creds: Credentials; api: ParleyClient } {
 
 /**
  * True when `err` is a connection failure rather than an answer from the server: fetch's
- * "fetch failed" TypeError, whose cause says what went wrong. Other TypeErrors (a header value
- * fetch refuses, say) are not, and are not retried.
+ * "fetch failed" TypeError, whose cause says what went wrong, or no answer in time. Other
+ * TypeErrors (a header value fetch refuses, say) are not, and are not retried.
  */
 export function isNetworkError(err: unknown): boolean {
+  if (isTimeout(err)) return true;
   return err instanceof TypeError && !(err instanceof ApiError) && (err.message === 'fetch failed' || (err as { cause?: unknown }).cause !== undefined);
 }
 
+/** The request's time ran out (`AbortSignal.timeout`). */
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === 'TimeoutError';
+}
+
 function networkCause(err: unknown): string {
+  if (isTimeout(err)) return `no answer within ${requestTimeoutMs() / 1000} s`;
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (err as Error).message;
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import WebSocket from 'ws';
 import { api } from '../../shared/api/index.js';
 import type { Message } from '../../shared/api/shapes.js';
 import type { ParleyClient } from '../../shared/client.js';
-import { RealtimeClient, type WebSocketConstructor } from '../../shared/realtime-client.js';
+import { RealtimeClient } from '../../shared/realtime-client.js';
 import { removeCredentials, writeCredentials } from '../client/credentials.js';
 import { conversationLine, eventLine, People, chatName, oneLine } from '../client/format.js';
 import { readPassword } from '../client/prompt.js';
-import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requireLogin } from '../client/session.js';
+import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requestTimeoutMs, requireLogin } from '../client/session.js';
+import { cliWebSocket } from '../client/socket.js';
 import { CliError, print } from '../util.js';
 import { registerFilesCommands, uploadFiles } from './files.js';
 
@@ -129,8 +129,13 @@ async function watch(exitAfter: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const rt: RealtimeClient = new RealtimeClient({
       api: client,
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      WebSocket: cliWebSocket(creds.token, requestTimeoutMs()),
+      tokenInUrl: false,
       syncConversations: true,
+      // Every list read (at start and after each reconnect) names the people of chats made meanwhile.
+      onConversations: (list) => {
+        for (const c of list) people.learn(c);
+      },
       onEvent: (e) => {
         // A catch-up delivers many at once: nothing is printed past --exit-after.
         if (done) return;
@@ -162,11 +167,9 @@ async function watch(exitAfter: number): Promise<void> {
       cleanup();
       reject(err);
     }
-    // Checks the session and the server before streaming, so those failures are reported plainly;
-    // every chat, so that each sender is shown by name.
-    callApi(creds.server, () => rt.allConversations()).then(
-      (all) => {
-        for (const c of all) people.learn(c);
+    // Checks the session and the server before streaming, so those failures are reported plainly.
+    callApi(creds.server, () => client.call(api.auth.me)).then(
+      () => {
         print(`Watching as ${creds.email} on ${creds.server} (Ctrl-C to stop)`);
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);

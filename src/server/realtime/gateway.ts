@@ -127,7 +127,7 @@ export class Gateway {
     set.add(c);
     this.all.add(c);
     this.ctx.metrics.websockets.inc();
-    ws.send(JSON.stringify({ type: 'hello', userId, connectionId: c.id } satisfies ServerEvent));
+    ws.send(JSON.stringify({ type: 'hello', userId, connectionId: c.id, heartbeatMs: this.options.heartbeatMs } satisfies ServerEvent));
   }
 
   /**

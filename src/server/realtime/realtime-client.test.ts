@@ -23,10 +23,13 @@ async function until(pred: () => boolean, what: string, timeoutMs = 8000): Promi
 function watch(user: TestUser, opts: { sync?: boolean; minBackoffMs?: number } = {}) {
   const events: ServerEvent[] = [];
   const statuses: RealtimeStatus[] = [];
+  /** Each chat list handed over (sync mode): its chat ids, and how many events had come before it. */
+  const lists: { ids: string[]; at: number }[] = [];
   const client = new RealtimeClient({
     api: user.api,
     WebSocket: WebSocket as unknown as WebSocketConstructor,
     onEvent: (e) => events.push(e),
+    onConversations: (list) => lists.push({ ids: list.map((c) => c.id), at: events.length }),
     onStatus: (s) => statuses.push(s),
     syncConversations: opts.sync,
     minBackoffMs: opts.minBackoffMs ?? 200,
@@ -38,7 +41,7 @@ function watch(user: TestUser, opts: { sync?: boolean; minBackoffMs?: number } =
   /** Edits and deletions delivered for a conversation: [type, seq, changeSeq, body]. */
   const changes = (conversationId: string) =>
     events.flatMap((e) => ((e.type === 'message.updated' || e.type === 'message.deleted') && e.conversationId === conversationId ? [[e.type, e.message.seq, e.message.changeSeq, e.message.body]] : []));
-  return { client, events, statuses, seqs, changes };
+  return { client, events, statuses, lists, seqs, changes };
 }
 
 describeEachDb('realtime client', (t) => {
@@ -177,6 +180,10 @@ describeEachDb('realtime client', (t) => {
     // The message from before the watch started is not replayed.
     expect(w.seqs(conversationId)).toEqual([2]);
     expect(w.seqs(conv2.id)).toEqual([1, 2]);
+    // Each list is handed over, the new chat in the second, before its messages (a client can name its people).
+    expect(w.lists.map((l) => l.ids.includes(conv2.id))).toEqual([false, true]);
+    const firstOfNew = w.events.findIndex((e) => e.type === 'message.created' && e.conversationId === conv2.id);
+    expect(w.lists[1]!.at).toBeLessThanOrEqual(firstOfNew);
     w.client.close();
   });
 
@@ -257,5 +264,56 @@ describeEachDb('realtime client', (t) => {
       onEvent: () => undefined,
     });
     expect(rt.socketUrl()).toBe('wss://chat.example.com/parley/api/v1/events?token=tok');
+    // A client whose socket sends the token as a header keeps it out of the URL.
+    const headerOnly = new RealtimeClient({
+      api: new ParleyClient({ baseUrl: 'https://chat.example.com/parley/', token: 'tok' }),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      tokenInUrl: false,
+      onEvent: () => undefined,
+    });
+    expect(headerOnly.socketUrl()).toBe('wss://chat.example.com/parley/api/v1/events');
+  });
+
+  it('in sync mode, passes on what is heard while the first chat list is read, and replays nothing from before', async () => {
+    const { b, conversationId, send, edit } = await pair();
+    const before = [];
+    for (let i = 1; i <= 5; i++) before.push(await send(`old ${i}`));
+    // The chat list is held back until the test lets it go, so events arrive before it.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gatedFetch: typeof fetch = async (input, init) => {
+      if (String(input).includes('/api/v1/conversations?')) await gate;
+      return fetch(input, init);
+    };
+    const events: ServerEvent[] = [];
+    const lists: number[] = [];
+    const rt = new RealtimeClient({
+      api: new ParleyClient({ baseUrl: b.api.baseUrl, token: b.api.token, fetch: gatedFetch }),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      syncConversations: true,
+      onConversations: (list) => lists.push(list.length),
+      onEvent: (e) => events.push(e),
+    });
+    rt.connect();
+    try {
+      await until(() => rt.isOpen, 'open');
+      const six = await send('new 6');
+      await send('new 7');
+      await edit(before[0]!, 'old 1, edited');
+      await edit(six, 'new 6, edited');
+      await sleep(200);
+      expect(events.filter((e) => e.type !== 'hello')).toEqual([]);
+      release();
+      await until(() => lists.length === 1, 'the chat list');
+      await send('new 8');
+      await until(() => events.filter((e) => e.type === 'message.created').length >= 3, 'three messages');
+      await sleep(200);
+      const seen = events.flatMap((e) => (e.type === 'message.created' ? [`created ${e.message.seq}`] : e.type === 'message.updated' ? [`updated ${e.message.seq}`] : []));
+      expect(seen).toEqual(['created 6', 'created 7', 'updated 1', 'updated 6', 'created 8']);
+      expect(lists).toEqual([1]);
+      expect(events.every((e) => !('conversationId' in e) || e.conversationId === conversationId)).toBe(true);
+    } finally {
+      rt.close();
+    }
   });
 });
