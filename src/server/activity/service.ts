@@ -1,7 +1,7 @@
 import { ACTIVITY_LIMITS, type ActivityEntry } from '../../shared/api/activity.js';
 import type { UserWithOrg } from '../accounts/store.js';
 import type { AppContext } from '../context.js';
-import { loadLastMessages } from '../conversations/store.js';
+import { loadDeletedSeqs, loadLastMessages, unreadCount } from '../conversations/store.js';
 import { Facts } from '../external/facts.js';
 import { conversationViewFor } from '../external/rules.js';
 import { encodeCursor, isCursorText, readCursor } from '../http/cursor.js';
@@ -80,7 +80,14 @@ export async function listActivity(ctx: AppContext, viewer: UserWithOrg, q: { cu
     ...others.values(),
     ...page.flatMap((d) => (d.kind === 'invitation' && d.row.accepted_user_id ? [d.row.accepted_user_id] : d.kind === 'request' ? [d.row.sender_id] : [])),
   ];
-  const [people, lastMessages] = await Promise.all([peopleByIds(ctx.db, userIds), loadLastMessages(ctx.db, pageChats)]);
+  const [people, lastMessages, deleted] = await Promise.all([
+    peopleByIds(ctx.db, userIds),
+    loadLastMessages(ctx.db, pageChats),
+    loadDeletedSeqs(
+      ctx.db,
+      pageChats.map((c) => ({ id: c.id, after: c.last_read_seq, lastSeq: c.last_seq })),
+    ),
+  ]);
   const facts = new Facts(ctx.db);
 
   const items: ActivityEntry[] = [];
@@ -102,7 +109,7 @@ export async function listActivity(ctx: AppContext, viewer: UserWithOrg, q: { cu
         state: view.state,
         person,
         preview: last ? (last.deleted_at ? '' : last.body.slice(0, 200)) : null,
-        unreadCount: Math.max(0, c.last_seq - Math.min(c.last_read_seq, c.last_seq)),
+        unreadCount: unreadCount(c.last_seq, c.last_read_seq, deleted.get(c.id)),
         actions: actions(person.email),
       });
     } else if (p.kind === 'invitation') {

@@ -42,6 +42,38 @@ describeEachDb('messages: changes since a change number', (t) => {
     }
   });
 
+  it('does not count a deleted message as unread: the chat, the chat list, a read answer, the Today feed and chat events agree', async () => {
+    const { ann, bob, id, sent } = await chatWith(5);
+    const unreadFor = async (u: TestUser) => {
+      const one = (await u.api.call(api.conversations.get, { params: { id } })).unreadCount;
+      const listed = (await u.api.call(api.conversations.list, { query: { limit: 100 } })).items.find((c) => c.id === id)!.unreadCount;
+      const feed = (await u.api.call(api.activity.feed, { query: { limit: 50 } })).items.find((e) => e.conversationId === id)?.unreadCount;
+      expect(new Set([one, listed, feed])).toEqual(new Set([one]));
+      return one;
+    };
+    expect(await unreadFor(bob)).toBe(5);
+    await remove(ann, id, sent[1]!);
+    await remove(ann, id, sent[3]!);
+    expect(await unreadFor(bob)).toBe(3);
+    // The sender's own count does not move, and a deletion already read is not taken off.
+    expect(await unreadFor(ann)).toBe(0);
+    const read = await bob.api.call(api.messages.read, { params: { id }, body: { seq: 3 } });
+    expect(read).toMatchObject({ lastReadSeq: 3, unreadCount: 1 });
+    expect(await unreadFor(bob)).toBe(1);
+    await remove(ann, id, sent[0]!);
+    expect(await unreadFor(bob)).toBe(1);
+    // A conversation event (here: a rename of the group they share) counts the same way.
+    const group = await ann.api.call(api.conversations.create, { body: { title: 'g', memberIds: [bob.user.id] } });
+    const note = await ann.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: 'g1', body: 'to delete' } });
+    await remove(ann, group.id, note);
+    const rec = recordEvents(t());
+    await ann.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'renamed' } });
+    rec.stop();
+    const told = rec.to(bob.user.id).find((e) => e.type === 'conversation.updated');
+    // Told before the rename's note is written: unread for Bob is the creation note, not the deleted message.
+    expect(told).toMatchObject({ type: 'conversation.updated', conversation: { id: group.id, lastSeq: 2, unreadCount: 1 } });
+  });
+
   it('numbers each edit and deletion of a conversation, and the answers and events carry the number', async () => {
     const { ann, bob, id, sent } = await chatWith(3);
     expect(sent.map((m) => m.changeSeq)).toEqual([0, 0, 0]);

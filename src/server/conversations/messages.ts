@@ -10,7 +10,7 @@ import { checkAttachments, detachAttachments, loadMessageFiles } from './attachm
 import { changesPage, getMessageRow, historyPage, tombstoneMessage, updateMessageBody, withChangeSeq } from './message-store.js';
 import { presentMessage, presentMessages } from './present.js';
 import { checkSendRate } from './rate-limit.js';
-import { advanceReadCursor, currentMemberIds, type ConversationRow, type MessageRow } from './store.js';
+import { advanceReadCursor, currentMemberIds, loadDeletedSeqs, unreadCount, type ConversationRow, type MessageRow } from './store.js';
 import { messageWriter, type SendResult } from './writer.js';
 
 /** Messages: send (through the group-commit writer), history, edit, delete, read cursor. */
@@ -152,5 +152,6 @@ export async function doMarkRead(ctx: AppContext, reader: UserWithOrg, conv: Con
     const members = await currentMemberIds(ctx.db, conv.id);
     ctx.events.publish(members, { type: 'read', conversationId: conv.id, userId: reader.id, seq: now.last_read_seq });
   }
-  return { conversationId: conv.id, lastReadSeq: now.last_read_seq, unreadCount: Math.max(0, now.last_seq - now.last_read_seq) };
+  const deleted = await loadDeletedSeqs(ctx.db, [{ id: conv.id, after: now.last_read_seq, lastSeq: now.last_seq }]);
+  return { conversationId: conv.id, lastReadSeq: now.last_read_seq, unreadCount: unreadCount(now.last_seq, now.last_read_seq, deleted.get(conv.id)) };
 }

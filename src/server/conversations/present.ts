@@ -1,7 +1,7 @@
 import { SystemNote, type Conversation, type ConversationState, type FileInfo, type Message, type Participant, type UserStatus } from '../../shared/api/shapes.js';
 import type { Executor } from '../context.js';
 import { loadMessageFiles } from './attachments.js';
-import { loadLastMessages, loadMembers, type ConversationRow, type MemberInfo, type MessageRow } from './store.js';
+import { loadDeletedSeqs, loadLastMessages, loadMembers, unreadCount, type ConversationRow, type MemberInfo, type MessageRow } from './store.js';
 
 /**
  * The one presenter of conversations and messages: REST answers and realtime events are built
@@ -77,8 +77,9 @@ function pendingParticipant(emailNorm: string): Participant {
  * lists the people who left as `formerParticipants`, so their messages keep a name);
  * `lastReadSeq` is the viewer's cursor (passed separately so a person who was just removed can
  * still be told).
- * unreadCount is `lastSeq - lastReadSeq`: sending moves the sender's own cursor to their
- * message, so everything above the cursor was written by someone else.
+ * unreadCount is `lastSeq - lastReadSeq` less the deleted messages among them (`deletedSeqs`,
+ * those above the cursor): sending moves the sender's own cursor to their message, so everything
+ * above the cursor was written by someone else.
  */
 export function presentConversation(
   row: ConversationRow,
@@ -86,6 +87,7 @@ export function presentConversation(
   members: readonly MemberInfo[],
   lastMessage: Message | null,
   lastReadSeq: number,
+  deletedSeqs: readonly number[] = [],
 ): Conversation {
   const participants = members.filter((m) => !m.left_at).map((m) => presentParticipant(m, viewer.orgId));
   if (row.state === 'pending' && row.pending_email) participants.push(pendingParticipant(row.pending_email));
@@ -99,7 +101,7 @@ export function presentConversation(
     state: row.state as ConversationState,
     participants,
     lastMessage,
-    unreadCount: Math.max(0, row.last_seq - readSeq),
+    unreadCount: unreadCount(row.last_seq, readSeq, deletedSeqs),
     lastSeq: row.last_seq,
     lastChangeSeq: row.last_change_seq ?? 0,
     lastReadSeq: readSeq,
@@ -116,9 +118,16 @@ export function presentConversation(
 export async function loadConversationViews(db: Executor, viewer: Viewer, rows: readonly (ConversationRow & { last_read_seq: number })[]): Promise<Conversation[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [members, lastRows] = await Promise.all([loadMembers(db, ids), loadLastMessages(db, rows)]);
+  const [members, lastRows, deleted] = await Promise.all([
+    loadMembers(db, ids),
+    loadLastMessages(db, rows),
+    loadDeletedSeqs(
+      db,
+      rows.map((r) => ({ id: r.id, after: r.last_read_seq, lastSeq: r.last_seq })),
+    ),
+  ]);
   const lastMessages = new Map((await presentMessages(db, [...lastRows.values()])).map((m) => [m.conversationId, m]));
-  return rows.map((r) => presentConversation(r, viewer, members.get(r.id) ?? [], lastMessages.get(r.id) ?? null, r.last_read_seq));
+  return rows.map((r) => presentConversation(r, viewer, members.get(r.id) ?? [], lastMessages.get(r.id) ?? null, r.last_read_seq, deleted.get(r.id)));
 }
 
 /**
@@ -134,7 +143,10 @@ export async function presentForEveryone(
   const list = members.get(row.id) ?? [];
   const last = lastRows.get(row.id);
   const lastMessage = last ? (await presentMessages(db, [last]))[0]! : null;
-  const out = list.filter((m) => !m.left_at).map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq) }));
-  for (const e of extra) out.push({ userId: e.userId, conversation: presentConversation(row, { userId: e.userId, orgId: e.orgId }, list, lastMessage, e.lastReadSeq) });
+  const current = list.filter((m) => !m.left_at);
+  const lowest = Math.min(row.last_seq, ...current.map((m) => m.last_read_seq), ...extra.map((e) => e.lastReadSeq));
+  const deleted = (await loadDeletedSeqs(db, [{ id: row.id, after: lowest, lastSeq: row.last_seq }])).get(row.id);
+  const out = current.map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq, deleted) }));
+  for (const e of extra) out.push({ userId: e.userId, conversation: presentConversation(row, { userId: e.userId, orgId: e.orgId }, list, lastMessage, e.lastReadSeq, deleted) });
   return out;
 }

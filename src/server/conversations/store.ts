@@ -161,6 +161,44 @@ export async function loadLastMessages(db: Executor, convs: readonly Pick<Conver
   return out;
 }
 
+/**
+ * The seqs of each chat's deleted messages above a read cursor (`after`) and up to its last
+ * message: they are not unread. Chats read to the end cost nothing; the others one probe of a
+ * partial index that holds deleted messages only.
+ */
+export async function loadDeletedSeqs(db: Executor, chats: readonly { id: string; after: number; lastSeq: number }[]): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const unread = chats.filter((c) => c.lastSeq > c.after);
+  for (const part of chunks(unread)) {
+    const floor = Math.min(...part.map((c) => c.after));
+    const rows = await db
+      .selectFrom('messages')
+      .select(['conversation_id', 'seq'])
+      .where(
+        'conversation_id',
+        'in',
+        part.map((c) => c.id),
+      )
+      .where('deleted_at', 'is not', null)
+      .where('seq', '>', floor)
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.conversation_id);
+      if (list) list.push(r.seq);
+      else out.set(r.conversation_id, [r.seq]);
+    }
+  }
+  return out;
+}
+
+/** Messages above `readSeq` and up to `lastSeq`, less the deleted ones among them. */
+export function unreadCount(lastSeq: number, readSeq: number, deletedSeqs: readonly number[] = []): number {
+  const cursor = Math.min(readSeq, lastSeq);
+  let deleted = 0;
+  for (const s of deletedSeqs) if (s > cursor && s <= lastSeq) deleted++;
+  return Math.max(0, lastSeq - cursor - deleted);
+}
+
 export interface ListCursor {
   at: string;
   id: string;

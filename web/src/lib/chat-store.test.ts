@@ -90,6 +90,28 @@ describe('ChatStore', () => {
     expect(store.conversations.get('c1')!.unreadCount).toBe(0);
   });
 
+  it('a deleted unread message leaves the unread count, once, and a change the list already counts is not taken off again', async () => {
+    const store = new ChatStore(ME, fakeApi(0, conv()).api);
+    await store.loadConversations();
+    for (let seq = 1; seq <= 3; seq++) store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(seq) });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(3);
+    const gone = msg(2, { body: '', deletedAt: '2024-02-02T00:00:00.000Z', changeSeq: 1 });
+    store.applyEvent({ type: 'message.deleted', conversationId: 'c1', message: gone });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(2);
+    // The same deletion again (a catch-up replay): no change.
+    store.applyEvent({ type: 'message.deleted', conversationId: 'c1', message: gone });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(2);
+    // A fresh list already counts deletion 2; its event, replayed after it, takes nothing off.
+    store.upsertConversation({ ...store.conversations.get('c1')!, unreadCount: 1, lastChangeSeq: 2 });
+    store.applyEvent({ type: 'message.deleted', conversationId: 'c1', message: msg(3, { body: '', deletedAt: '2024-02-02T00:00:01.000Z', changeSeq: 2 }) });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(1);
+    // A deletion of a message already read, or of my own, changes nothing.
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: ME, seq: 3 });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(4) });
+    store.applyEvent({ type: 'message.deleted', conversationId: 'c1', message: msg(1, { body: '', deletedAt: '2024-02-02T00:00:02.000Z', changeSeq: 3 }) });
+    expect(store.conversations.get('c1')!.unreadCount).toBe(1);
+  });
+
   it('a repeated created event is not counted twice', async () => {
     const store = new ChatStore(ME, fakeApi(0, conv()).api);
     await store.loadConversations();

@@ -268,6 +268,12 @@ export class ChatStore {
       if (isLast) Object.assign(next, { lastSeq: m.seq, lastMessage: m, lastActivityAt: grew ? m.createdAt : conv.lastActivityAt });
       if (grew && m.senderId !== this.meId) next.unreadCount = conv.unreadCount + 1;
       if (grew && m.senderId === this.meId) Object.assign(next, { lastReadSeq: m.seq, unreadCount: 0 });
+      // A change the chat's copy does not know yet (its change number is past the copy's): a
+      // deletion of an unread message takes it off the unread count, as the server counts.
+      if (!isNew && m.changeSeq > conv.lastChangeSeq) {
+        next.lastChangeSeq = m.changeSeq;
+        if (m.deletedAt && m.seq > conv.lastReadSeq && m.seq <= conv.lastSeq && m.senderId !== this.meId) next.unreadCount = Math.max(0, conv.unreadCount - 1);
+      }
       this.conversations.set(conv.id, next);
     }
     if (isNew) this.typing.get(m.conversationId)?.delete(m.senderId);

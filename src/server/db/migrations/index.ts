@@ -6,6 +6,7 @@ import * as m0007 from './0007_external.js';
 import * as m0008 from './0008_change_seq.js';
 import * as m0009 from './0009_system_notes.js';
 import * as m0010 from './0010_sessions_revoked.js';
+import * as m0011 from './0011_deleted_messages.js';
 
 /**
  * Every migration in order. Names are frozen once released: a database records the names it
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0008_change_seq': m0008,
   '0009_system_notes': m0009,
   '0010_sessions_revoked': m0010,
+  '0011_deleted_messages': m0011,
 };
