@@ -50,6 +50,10 @@ describeEachDb('files: carried by messages, listed, collected', (t) => {
     await expectApiError(send([bobs.json.id as string]), 400, 'invalid_request');
     await expectApiError(send([elsewhere.json.id as string]), 400, 'invalid_request');
     await expectApiError(send(['nosuchfile']), 400, 'invalid_request');
+    // The same file twice is refused with a message that says so, and nothing is stored.
+    const twice = await expectApiError(send([own.json.id as string, own.json.id as string]), 400, 'invalid_request');
+    expect(twice.message).toMatch(/only once/);
+    expect((await ann.api.call(api.messages.list, { params: { id: conversationId }, query: { after: 0 } })).items).toHaveLength(0);
     await send([own.json.id as string]);
     await expectApiError(send([own.json.id as string]), 400, 'invalid_request');
   });

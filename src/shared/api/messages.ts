@@ -58,7 +58,12 @@ export const list = defineRoute({
 const SendBody = z.strictObject({
   clientId: PlainText.pipe(z.string().min(1, 'A clientId is required').max(MESSAGE_LIMITS.clientIdMax, `A clientId has at most ${MESSAGE_LIMITS.clientIdMax} characters`)),
   body: Body,
-  fileIds: z.array(Id).max(MESSAGE_LIMITS.filesMax, `At most ${MESSAGE_LIMITS.filesMax} files per message`).optional(),
+  fileIds: z
+    .array(Id)
+    .max(MESSAGE_LIMITS.filesMax, `At most ${MESSAGE_LIMITS.filesMax} files per message`)
+    // The same file twice is a client's mistake: said, not quietly dropped.
+    .refine((ids) => new Set(ids).size === ids.length, 'A file can be attached to a message only once')
+    .optional(),
 });
 
 export const send = defineRoute({
