@@ -10,6 +10,13 @@ import { Mailer } from './mail/mailer.js';
 import { createEventBus } from './realtime/create-bus.js';
 import { DeploymentSettings } from './settings/service.js';
 
+/**
+ * A query the database leaves unanswered this long fails (503) and its connection is ended: no
+ * statement of a chat server's requests rightly runs for 15 s, and a stalled database must not
+ * hold requests for as long as it stalls. Migrations, which may rightly run longer, run before.
+ */
+const QUERY_DEADLINE_MS = 15_000;
+
 export interface ParleyServer {
   ctx: AppContext;
   app: FastifyInstance;
@@ -28,6 +35,7 @@ export async function createContext(config: Config, log: Logger = createLogger(c
   const dbHandle = openDatabase(config.databaseUrl);
   await migrateToLatest(dbHandle.kysely);
   await probeCaseFolding(dbHandle.kysely);
+  dbHandle.limitQueryTime(QUERY_DEADLINE_MS);
   const lifecycle = new Lifecycle(log);
   const ctx: AppContext = {
     config,

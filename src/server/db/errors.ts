@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors.js';
+import { QUERY_DEADLINE_CODE } from './deadline.js';
 
 /**
  * Errors that say the database cannot be reached or is going away, rather than that a query was
@@ -6,7 +7,7 @@ import { AppError } from '../http/errors.js';
  * SQLite database held by another writer past the busy timeout. They are the deployment's, not
  * the request's: answered 503 with Retry-After, so clients try again, and never 500.
  */
-const NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+const NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'SQLITE_BUSY', 'SQLITE_LOCKED', QUERY_DEADLINE_CODE]);
 const PG_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Client has encountered a connection error/, /^Cannot use a pool after calling end/];
 
 export function isDatabaseUnavailable(err: unknown): boolean {

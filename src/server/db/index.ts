@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet, type SqliteStatement } from 'kysely';
 import pg from 'pg';
+import { limitQueryTime } from './deadline.js';
 import { registerFoldCase } from './fold.js';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
@@ -17,6 +18,11 @@ export interface Db {
   /** SQLite only: the raw handle, for the message writer's group commit. */
   sqlite?: SQLite.Database;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: from now on, a query unanswered after `ms` ends its connection and fails (see
+   * `deadline.ts`). Set once migrations are done, which may rightly run longer. SQLite: nothing.
+   */
+  limitQueryTime(ms: number): void;
 }
 
 // PostgreSQL answers bigint (and count(*)) as strings; every such value here fits a JS number.
@@ -44,10 +50,21 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
     // between two queries) would emit its 'error' to nobody, so every client gets a listener of
     // its own. Its pending query fails with the error, and the pool discards the client.
     pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    let deadlineMs = 0;
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      limitQueryTime(client, () => deadlineMs);
+    });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     registerPostgresPool(kysely, pool);
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+    return {
+      kysely,
+      dialect: 'postgres',
+      close: () => kysely.destroy(),
+      limitQueryTime: (ms) => {
+        deadlineMs = ms;
+      },
+    };
   }
   const file = sqliteFile(url);
   if (file) mkdirSync(path.dirname(file), { recursive: true });
@@ -68,7 +85,7 @@ export function openDatabase(url: string, opts: { poolSize?: number } = {}): Db 
   // the writer 15–20% at its peak in reads.
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   registerSqliteHandle(kysely, sqlite);
-  return { kysely, dialect: 'sqlite', sqlite, close: () => kysely.destroy() };
+  return { kysely, dialect: 'sqlite', sqlite, close: () => kysely.destroy(), limitQueryTime: () => undefined };
 }
 
 /**

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -6,6 +7,8 @@ import { buildApp } from '../app.js';
 import { installErrorHandling } from '../http/error-handler.js';
 import { tempContext } from '../testing/context.js';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../testing/databases.js';
+import { QUERY_DEADLINE_CODE } from './deadline.js';
+import { isDatabaseUnavailable } from './errors.js';
 import { openDatabase, type Db } from './index.js';
 
 const UNAVAILABLE = { error: { code: 'service_unavailable', message: expect.any(String) } };
@@ -21,6 +24,7 @@ describe('database outages', () => {
       broken: () => new Error('Connection terminated unexpectedly'),
       pool: () => new Error('timeout exceeded when trying to connect'),
       busy: () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }),
+      stalled: () => Object.assign(new Error('The database did not answer within 15000 ms'), { code: QUERY_DEADLINE_CODE }),
     };
     for (const [name, make] of Object.entries(outages)) {
       app.get(`/${name}`, async () => {
@@ -80,6 +84,43 @@ describe('database outages', () => {
     });
   });
 
+  describe.runIf(testDatabases().includes('postgres'))('PostgreSQL that stalls (reachable, not answering)', () => {
+    it('fails queries left unanswered past the deadline, transactions too, and serves again once it answers', async () => {
+      const test = await createTestDatabase('postgres');
+      const target = new URL(test.url);
+      const proxy = await stallingProxy(Number(target.port || 5432), target.hostname);
+      target.host = `127.0.0.1:${proxy.port}`;
+      const db = openDatabase(target.toString());
+      db.limitQueryTime(400);
+      try {
+        // Two connections in the pool, idle and healthy.
+        await Promise.all([sql`SELECT pg_sleep(0.05)`.execute(db.kysely), sql`SELECT pg_sleep(0.05)`.execute(db.kysely)]);
+        proxy.stall();
+        const started = Date.now();
+        const outcomes = await Promise.allSettled([
+          sql`SELECT 1`.execute(db.kysely),
+          db.kysely.transaction().execute(async (trx) => sql`SELECT 1`.execute(trx)),
+        ]);
+        const took = Date.now() - started;
+        for (const o of outcomes) {
+          expect(o.status).toBe('rejected');
+          const err = (o as PromiseRejectedResult).reason as { code?: string };
+          expect(err.code).toBe(QUERY_DEADLINE_CODE);
+          expect(isDatabaseUnavailable(err)).toBe(true);
+        }
+        expect(took).toBeGreaterThanOrEqual(350);
+        expect(took).toBeLessThan(3000);
+        proxy.resume();
+        const again = await sql<{ n: number }>`SELECT 41 + 1 AS n`.execute(db.kysely);
+        expect(again.rows[0]!.n).toBe(42);
+      } finally {
+        await db.close();
+        proxy.close();
+        await test.drop();
+      }
+    });
+  });
+
   describe.runIf(testDatabases().includes('postgres'))('PostgreSQL ending a connection in the middle of a transaction', () => {
     let test: TestDatabase;
     let db: Db;
@@ -115,3 +156,38 @@ describe('database outages', () => {
     });
   });
 });
+
+/** A TCP relay to PostgreSQL that can stop passing bytes, as a stalled database behaves. */
+async function stallingProxy(port: number, host: string) {
+  let stalled = false;
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      open.add(from);
+      // While stalled, bytes go nowhere: the connection stays open and no answer ever comes.
+      from.on('data', (d: Buffer) => {
+        if (!stalled) to.write(d);
+      });
+      from.on('close', end);
+      from.on('error', end);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stall: () => (stalled = true),
+    resume: () => (stalled = false),
+    close: () => {
+      for (const s of open) s.destroy();
+      server.close();
+    },
+  };
+}
