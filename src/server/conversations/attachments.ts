@@ -18,7 +18,7 @@ export async function checkAttachments(ctx: AppContext, conversation: Conversati
   if (fileIds.length === 0) return;
   const files = await checkAttachable(ctx.db, { conversationId: conversation.id, senderId: sender.id, fileIds, clientId });
   // The orgs' file policy may have changed since the upload.
-  const { maxBytes } = await checkFilesPolicy(ctx, conversation.id, sender.org_id);
+  const { maxBytes } = await checkFilesPolicy(ctx, conversation, sender.org_id);
   if (files.some((f) => f.size > maxBytes)) throw fileTooLarge(maxBytes, false);
 }
 

@@ -104,8 +104,9 @@ export async function currentMemberIds(db: Executor, conversationId: string): Pr
 
 /**
  * For sends into message requests: of each (conversation, sender), whether the conversation is
- * still a request opened by that sender and, if so, how many messages they have stored in it.
- * Keyed `conversationId\0senderId`; a pair that is not an open request of the sender's is absent.
+ * still a request opened by that sender (or a pending chat of theirs, which the send check holds
+ * to a request's limit when it will become one) and, if so, how many messages they have stored in
+ * it. Keyed `conversationId\0senderId`; a pair that is neither is absent.
  */
 export async function openRequestSends(db: Executor, pairs: readonly { conversationId: string; senderId: string }[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -113,7 +114,7 @@ export async function openRequestSends(db: Executor, pairs: readonly { conversat
     const key = `${p.conversationId}\u0000${p.senderId}`;
     if (out.has(key)) continue;
     const conv = await db.selectFrom('conversations').select(['state', 'created_by']).where('id', '=', p.conversationId).executeTakeFirst();
-    if (conv?.state !== 'request' || conv.created_by !== p.senderId) continue;
+    if ((conv?.state !== 'request' && conv?.state !== 'pending') || conv.created_by !== p.senderId) continue;
     const r = await db
       .selectFrom('messages')
       .select((eb) => eb.fn.countAll<number>().as('n'))

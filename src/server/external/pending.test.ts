@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, uniq } from '../testing/factories.js';
+import { uploadRaw } from '../files/test-helpers.js';
 import { auditOf, cid, expectApiError, setStage, signUpAndVerify } from './test-helpers.js';
 
 const fresh = () => `invitee-${uniq()}@fresh-${uniq()}.example`;
@@ -100,6 +101,56 @@ describeEachDb('pending chats and invitations', (t) => {
     expect((await joiner.api.call(api.activity.feed)).items.some((e) => e.kind === 'request' && e.conversationId === b.id)).toBe(true);
     const { doBindPendingChats } = await import('./pending.js');
     expect(await doBindPendingChats(t().ctx, joiner.user.id)).toEqual([]);
+  });
+
+  it('holds a pending chat to the rules of the org its email will join: a request’s five messages and no files, that org’s file switch and size limit', async () => {
+    const ann = await makeUser(t(), { plan: 'basic' });
+    const start = async (email: string) => {
+      const c = await ann.api.call(api.conversations.startDirect, { body: { email } });
+      expect(c.state).toBe('pending');
+      return c.id;
+    };
+    const send = (id: string) => ann.api.call(api.messages.send, { params: { id }, body: { clientId: cid(), body: 'before you join' } });
+    const upload = (id: string, bytes = 1) => uploadRaw(t(), ann, id, 'f.txt', Buffer.alloc(bytes, 120));
+
+    // The org of the email's domain asks for acceptance: a request's rules hold before binding too.
+    const acceptOrg = await makeOrg(t().ctx, { plan: 'channel_partner', policy: { requireAcceptance: true } });
+    const email = `r-${uniq()}@${acceptOrg.domain}`;
+    const req = await start(email);
+    for (let i = 0; i < 5; i++) await send(req);
+    await expectApiError(send(req), 403, 'policy_refused', 'request_limit');
+    const noFile = await upload(req);
+    expect([noFile.status, noFile.json.error?.reason]).toEqual([403, 'request_limit']);
+    const joiner = await signUpAndVerify(t(), email, 'Joiner');
+    expect(await joiner.api.call(api.conversations.get, { params: { id: req } })).toMatchObject({ state: 'request', lastSeq: 5 });
+
+    // That org shares no files with other orgs: none go into a chat its people will read.
+    const closed = await makeOrg(t().ctx, { plan: 'channel_partner', policy: { requireAcceptance: false, externalFiles: false } });
+    const toClosed = await start(`f-${uniq()}@${closed.domain}`);
+    for (let i = 0; i < 6; i++) await send(toClosed);
+    const refused = await upload(toClosed);
+    expect([refused.status, refused.json.error?.reason]).toEqual([403, 'external_files_disabled']);
+
+    // Its size limit, when smaller, is the chat's.
+    const small = await makeOrg(t().ctx, { plan: 'channel_partner', policy: { requireAcceptance: false, maxFileBytes: 10 } });
+    const toSmall = await start(`s-${uniq()}@${small.domain}`);
+    const tooBig = await upload(toSmall, 11);
+    expect([tooBig.status, tooBig.json.error?.reason]).toEqual([413, 'file_too_large']);
+    expect((await upload(toSmall, 10)).status).toBe(201);
+
+    // A domain no org has claimed: the joiner gets an org of their own, on the default policy.
+    const free = await start(fresh());
+    for (let i = 0; i < 6; i++) await send(free);
+    expect((await upload(free)).status).toBe(201);
+
+    // The sender's own org's switch counts too, except towards a future colleague.
+    const ownClosed = await makeOrg(t().ctx, { plan: 'basic', policy: { externalFiles: false } });
+    const cat = await makeUser(t(), { org: ownClosed });
+    const outward = await cat.api.call(api.conversations.startDirect, { body: { email: fresh() } });
+    const out = await uploadRaw(t(), cat, outward.id, 'f.txt', Buffer.from('x'));
+    expect([out.status, out.json.error?.reason]).toEqual([403, 'external_files_disabled']);
+    const inward = await cat.api.call(api.conversations.startDirect, { body: { email: `new-${uniq()}@${ownClosed.domain}` } });
+    expect((await uploadRaw(t(), cat, inward.id, 'f.txt', Buffer.from('x'))).status).toBe(201);
   });
 
   it('pages the activity feed without gaps or repeats', async () => {

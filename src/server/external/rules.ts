@@ -132,18 +132,15 @@ export async function decideSend(
   if (view.reason) return { allowed: false, reason: view.reason, message: view.reasonMessage ?? MESSAGES.userInactive };
   switch (view.state) {
     case 'live':
-    case 'pending':
       return ALLOWED;
-    case 'request': {
+    case 'pending':
+      // Written now, read once someone verifies the email: if their org will make the chat a
+      // message request, what is written meanwhile is held to the request's rules, or binding
+      // would deliver more than a request may carry.
+      return view.pendingRequest ? requestSend(facts, conversation, sender, opts.hasFiles) : ALLOWED;
+    case 'request':
       if (conversation.created_by !== sender.id) return { allowed: false, message: 'Accept this message request to reply.' };
-      // The same reason the file upload gives: nothing beyond the request's few messages.
-      if (opts.hasFiles) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestNoFiles };
-      const sent = await countOwnMessages(facts.db, conversation.id, sender.id);
-      if (sent >= REQUEST_MESSAGE_LIMIT) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestLimit };
-      // Counted again where the message is stored: sends checked at the same moment all see
-      // this count.
-      return { allowed: true, requestLimit: REQUEST_MESSAGE_LIMIT };
-    }
+      return requestSend(facts, conversation, sender, opts.hasFiles);
     case 'declined':
       return conversation.created_by === sender.id
         ? { allowed: false, message: MESSAGES.declined }
@@ -153,10 +150,22 @@ export async function decideSend(
   }
 }
 
+/** A message request's sender may write a few messages, and no files, until it is accepted. */
+async function requestSend(facts: Facts, conversation: ConversationFacts, sender: PersonRow, hasFiles: boolean | undefined): Promise<SendDecision> {
+  // The same reason the file upload gives: nothing beyond the request's few messages.
+  if (hasFiles) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestNoFiles };
+  const sent = await countOwnMessages(facts.db, conversation.id, sender.id);
+  if (sent >= REQUEST_MESSAGE_LIMIT) return { allowed: false, reason: 'request_limit', message: MESSAGES.requestLimit };
+  // Counted again where the message is stored: sends checked at the same moment all see this count.
+  return { allowed: true, requestLimit: REQUEST_MESSAGE_LIMIT };
+}
+
 export interface ConversationView {
   state: ConversationState;
   reason?: PolicyReason;
   reasonMessage?: string;
+  /** A pending chat that will be a message request once its email is verified (its domain's org asks for acceptance). */
+  pendingRequest?: boolean;
 }
 
 async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationFacts, viewer: PersonRow, loadedOther?: PersonRow | null): Promise<ConversationView> {
@@ -178,7 +187,7 @@ async function viewOf(ctx: AppContext, facts: Facts, conversation: ConversationF
   if (other) v = await pairVerdict(ctx, facts, viewer, other);
   else if (conversation.pending_email) v = await pendingVerdict(ctx, facts, viewer, conversation.pending_email);
   else return { state: stored };
-  if (v.allowed) return { state: stored };
+  if (v.allowed) return stored === 'pending' && !other && v.needsAcceptance ? { state: stored, pendingRequest: true } : { state: stored };
   return { state: 'readonly', reason: v.reason, reasonMessage: v.message };
 }
 

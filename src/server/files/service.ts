@@ -8,6 +8,9 @@ import { checkMembership } from '../conversations/access.js';
 import { checkCanSend } from '../conversations/messages.js';
 import { newId, nowIso } from '../db/util.js';
 import { AppError, notFound, policyRefused, unauthenticated } from '../http/errors.js';
+import { Facts } from '../external/facts.js';
+import { emailDomainOf } from '../external/verdict.js';
+import { defaultPolicy } from '../orgs/policy.js';
 import { getOrgRow, orgPolicy } from '../orgs/store.js';
 import { FileTooLargeError, LocalDiskStorage, type FileStorage } from './storage.js';
 import { getLiveFile, insertFile, listSharedFiles, memberOrgIds, presentFile, type FileRow } from './store.js';
@@ -44,7 +47,7 @@ export async function checkUploadTarget(ctx: AppContext, user: UserWithOrg, conv
     throw policyRefused('request_limit', 'Files can be shared once the message request has been accepted.');
   }
   await checkCanSend(ctx, conv, user, true);
-  return checkFilesPolicy(ctx, conversationId, user.org_id);
+  return checkFilesPolicy(ctx, conv, user.org_id);
 }
 
 /**
@@ -52,11 +55,24 @@ export async function checkUploadTarget(ctx: AppContext, user: UserWithOrg, conv
  * `externalFiles` on; the limit is the smallest of the deployment's and every member org's.
  * Checked at upload and again when a message attaches files (a policy may change in between).
  */
-export async function checkFilesPolicy(ctx: AppContext, conversationId: string, userOrgId: string): Promise<{ maxBytes: number }> {
-  const orgIds = new Set(await memberOrgIds(ctx.db, conversationId));
+export async function checkFilesPolicy(
+  ctx: AppContext,
+  conversation: { id: string; pending_email: string | null },
+  userOrgId: string,
+): Promise<{ maxBytes: number }> {
+  const orgIds = new Set(await memberOrgIds(ctx.db, conversation.id));
   orgIds.add(userOrgId);
   let maxBytes = ctx.config.maxFileBytes;
-  const external = orgIds.size > 1;
+  let external = orgIds.size > 1;
+  if (conversation.pending_email) {
+    // A pending chat's other side is whoever verifies its email: a member of the org that claimed
+    // its domain, or (a domain no org claimed) of an org of their own, on the default policy.
+    // Files shared now are theirs once the chat binds, so that org's rules apply already.
+    const domainOrg = await new Facts(ctx.db).orgOfDomain(emailDomainOf(conversation.pending_email));
+    if (domainOrg) orgIds.add(domainOrg.id);
+    else maxBytes = Math.min(maxBytes, defaultPolicy('basic').maxFileBytes);
+    external ||= domainOrg?.id !== userOrgId;
+  }
   for (const orgId of orgIds) {
     const org = await getOrgRow(ctx.db, orgId);
     if (!org) continue;
