@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'policy_refused', // cross-org rules refused; see `reason`
   'conflict',
   'email_taken',
+  'email_domain_claimed', // an address on a domain another org has verified: only its owner, by signing up, may take it
   'invalid_token',
   'rate_limited',
   'client_too_old',

@@ -11,7 +11,7 @@ import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
 import { accountInviteMail } from '../mail/templates.js';
 import { decodeCursor, pageOf } from '../http/cursor.js';
 import { countActiveAdmins, getOrgUser, listOrgUsers, lockOrg, setUserRole, setUserStatus, tombstoneUser, userSortKey, type StatusFilter } from './members-store.js';
-import { getOrgRow } from './store.js';
+import { findOrgByDomain, getOrgRow } from './store.js';
 
 /**
  * The user life cycle of design.md rules 5–7, shared by the org admin API and the operator CLI:
@@ -157,10 +157,17 @@ export async function doCreateOrgUser(
   const emailNorm = normalizeEmail(email);
   const role = input.role ?? 'member';
   const emailTaken = () => conflict('email_taken', 'Someone already has a Parley account with this email address');
+  const domain = emailNorm.slice(emailNorm.lastIndexOf('@') + 1);
   let created: { id: string; token: string };
   try {
     created = await ctx.db.transaction().execute(async (trx) => {
       if (await findLiveUserByEmail(trx, emailNorm)) throw emailTaken();
+      // An address on a domain another org has verified is that org's: whoever owns it joins that
+      // org by signing up. Created here, it would lock its owner out and catch the chats sent to it.
+      const domainOrg = await findOrgByDomain(trx, domain);
+      if (domainOrg && domainOrg.id !== orgId) {
+        throw conflict('email_domain_claimed', `Addresses at ${domain} belong to another organization on this server; their owners join it by signing up`);
+      }
       const row = await insertUser(trx, { orgId, email, emailNorm, displayName: input.displayName, passwordHash: null, role, verified: false });
       const token = await doIssueEmailToken(trx, { kind: 'invite', userId: row.id, emailNorm, ttlMs: INVITE_TTL_MS });
       await doAuditBy(trx, actor, { orgId, action: 'user.created', targetType: 'user', targetId: row.id, data: { email, role } });

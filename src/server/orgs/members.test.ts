@@ -145,6 +145,23 @@ describeEachDb('org admin: users', (t) => {
     expect(seen).toEqual(whole);
   });
 
+  it('refuses to create a user at a domain another org has verified; its own and unclaimed domains are fine', async () => {
+    const { org, admin } = await orgWithAdmin(t());
+    const other = await makeOrg(t().ctx, { plan: 'paid' });
+    const squat = `squat-${uniq()}@${other.domain.toUpperCase()}`;
+    const err = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: squat, displayName: 'Squatter' } }).then(
+      () => null,
+      (e: { status: number; code: string; message: string }) => e,
+    );
+    expect(err).toMatchObject({ status: 409, code: 'email_domain_claimed' });
+    // Nothing was made: the owner of the address signs up and joins the org of their domain.
+    expect(await t().ctx.db.selectFrom('users').select('id').where('email_norm', '=', squat.toLowerCase()).executeTakeFirst()).toBeUndefined();
+    const own = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: `own-${uniq()}@${org.domain}`, displayName: 'Own' } });
+    expect(own.user.orgId).toBe(org.id);
+    const outside = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: `contractor-${uniq()}@unclaimed-${uniq()}.example`, displayName: 'Contractor' } });
+    expect(outside.user.orgId).toBe(org.id);
+  });
+
   it('creates a user who sets a password by the invitation link and signs in', async () => {
     const { org, admin, member } = await orgWithAdmin(t());
     const email = `New.Person-${uniq()}@${org.domain}`;
