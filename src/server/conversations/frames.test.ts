@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import type { ServerEvent } from '../../shared/events.js';
 import { sleep, TestSocket } from '../realtime/test-socket.js';
+import { uploadRaw } from '../files/test-helpers.js';
 import { directPair } from './test-helpers.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeUser } from '../testing/factories.js';
@@ -36,6 +37,22 @@ describeEachDb('sending over the WebSocket (message.send)', (t) => {
     await sleep(100);
     expect(a1.count(createdWith(clientId))).toBe(0);
     for (const s of [a1, a2, b1]) s.close();
+  });
+
+  it('stores the frames of one socket in the order they were sent, however long each one takes to check', async () => {
+    const { a, conversationId } = await directPair(t());
+    const a1 = await TestSocket.open(t().url, { token: a.token });
+    for (let round = 0; round < 5; round++) {
+      // The first frame of each round carries files, whose checks take more queries than text's.
+      const files = await Promise.all([1, 2, 3].map((i) => uploadRaw(t(), a, conversationId, `f${i}.txt`, Buffer.from(`file ${i}`))));
+      const ids = Array.from({ length: 6 }, () => randomUUID());
+      a1.send({ type: 'message.send', conversationId, clientId: ids[0]!, body: 'with files', fileIds: files.map((f) => f.json.id as string) });
+      for (const clientId of ids.slice(1)) a1.send({ type: 'message.send', conversationId, clientId, body: 'text' });
+      const answers = await Promise.all(ids.map((id) => a1.next<Sent>(answerTo(id))));
+      const seqs = answers.map((m) => m.message.seq);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
+    a1.close();
   });
 
   it('is idempotent on clientId like the HTTP send: a retry answers the first message, nothing new is published', async () => {

@@ -5,7 +5,7 @@ import type { AuthInfo } from '../accounts/sessions.js';
 import type { AppContext } from '../context.js';
 import { validate } from '../http/router.js';
 import { checkSendTarget } from './access.js';
-import { doSendMessage } from './messages.js';
+import { doSendMessage, type SendTurn } from './messages.js';
 
 /**
  * `message.send` over the WebSocket: the thin handler of the send route for a socket that is
@@ -14,9 +14,9 @@ import { doSendMessage } from './messages.js';
  * which is most of what a message costs a node. The answer goes back on the socket that asked;
  * every other socket of the members gets the usual `message.created`.
  */
-export async function handleSendFrame(ctx: AppContext, auth: AuthInfo, connectionId: string, frame: Record<string, unknown>): Promise<ServerEvent> {
+export async function handleSendFrame(ctx: AppContext, auth: AuthInfo, connectionId: string, frame: Record<string, unknown>, turn?: SendTurn): Promise<ServerEvent> {
   const f = validate(api.messages.sendFrame, frame, 'frame') as z.output<typeof api.messages.sendFrame>;
   const { conv, other } = await checkSendTarget(ctx, f.conversationId, auth.user.id);
-  const r = await doSendMessage(ctx, auth.user, conv, { clientId: f.clientId, body: f.body, fileIds: f.fileIds }, other, connectionId);
+  const r = await doSendMessage(ctx, auth.user, conv, { clientId: f.clientId, body: f.body, fileIds: f.fileIds }, other, { origin: connectionId, turn });
   return { type: 'message.sent', conversationId: conv.id, clientId: f.clientId, created: r.created, message: r.message };
 }

@@ -7,7 +7,8 @@ import { decideSend, type PersonRow } from '../external/rules.js';
 import { AppError, badRequest, conflict, forbidden, notFound, policyRefused } from '../http/errors.js';
 import { checkMembership } from './access.js';
 import { checkAttachments, detachAttachments, loadMessageFiles } from './attachments.js';
-import { changesPage, getMessageRow, historyPage, tombstoneMessage, updateMessageBody, withChangeSeq } from './message-store.js';
+import { withToldChange } from './change-line.js';
+import { changesPage, getMessageRow, historyPage, tombstoneMessage, updateMessageBody } from './message-store.js';
 import { presentMessage, presentMessages } from './present.js';
 import { checkSendRate } from './rate-limit.js';
 import { advanceReadCursor, currentMemberIds, loadDeletedSeqs, unreadCount, type ConversationRow, type MessageRow } from './store.js';
@@ -43,6 +44,16 @@ export function checkBody(body: string, hasFiles: boolean): string {
   return text;
 }
 
+/**
+ * A send's place in line with the other sends of its socket: the writer numbers messages in the
+ * order they reach it, so a send waits for those before it to get there first (`wait`) and lets
+ * the next one go once it has (`done`).
+ */
+export interface SendTurn {
+  wait(): Promise<void>;
+  done(): void;
+}
+
 export interface SendInput {
   clientId: string;
   body: string;
@@ -54,15 +65,26 @@ export interface SendInput {
  * `checkMembership` or `checkSendTarget`, which also gives the other member of a direct chat as
  * `other`). Answers once the message is committed; a clientId used before answers the first
  * message with `created: false`. `origin` is the socket of a send over the WebSocket (see
- * `frames.ts`), which is answered there and gets no `message.created`.
+ * `frames.ts`), which is answered there and gets no `message.created`; `turn` keeps its sends in
+ * the order the socket sent them.
  */
-export async function doSendMessage(ctx: AppContext, sender: UserWithOrg, conv: ConversationRow, input: SendInput, other?: PersonRow | null, origin?: string): Promise<SendResult> {
+export async function doSendMessage(
+  ctx: AppContext,
+  sender: UserWithOrg,
+  conv: ConversationRow,
+  input: SendInput,
+  other?: PersonRow | null,
+  via: { origin?: string; turn?: SendTurn } = {},
+): Promise<SendResult> {
   checkSendRate(ctx, sender.id);
-  const fileIds = [...new Set(input.fileIds ?? [])];
+  const fileIds = input.fileIds ?? [];
   const body = checkBody(input.body, fileIds.length > 0);
   const { requestLimit } = await checkCanSend(ctx, conv, sender, fileIds.length > 0, other);
   await checkAttachments(ctx, conv, sender, fileIds, input.clientId);
-  return messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds, origin, requestLimit });
+  if (via.turn) await via.turn.wait();
+  const stored = messageWriter(ctx).submit({ conversationId: conv.id, senderId: sender.id, clientId: input.clientId, body, fileIds, origin: via.origin, requestLimit });
+  via.turn?.done();
+  return stored;
 }
 
 export async function listMessages(
@@ -97,8 +119,8 @@ async function loadOwnMessage(ctx: AppContext, actor: UserWithOrg, conv: Convers
 
 /**
  * What a message change's event is made of, read inside the change's transaction: the message as
- * the change left it and the members to tell. The event is published as soon as the transaction
- * commits, with nothing awaited in between, so changes are told in the order they committed.
+ * the change left it and the members to tell. The event is published once the transaction has
+ * committed, in the order of the change numbers taken on this node (`change-line.ts`).
  */
 async function changedMessage(trx: Executor, conversationId: string, messageId: string): Promise<{ row: MessageRow; members: string[] }> {
   const row = await getMessageRow(trx, conversationId, messageId);
@@ -112,29 +134,31 @@ export async function doEditMessage(ctx: AppContext, actor: UserWithOrg, conv: C
   const files = (await loadMessageFiles(ctx.db, [row.id])).get(row.id) ?? [];
   const body = checkBody(newBody, files.length > 0);
   await checkCanSend(ctx, conv, actor);
-  const edited = await withChangeSeq(ctx.db, conv.id, async (trx, changeSeq) =>
-    (await updateMessageBody(trx, row.id, body, nowIso(), changeSeq)) ? changedMessage(trx, conv.id, row.id) : null,
+  const edited = await withToldChange(
+    ctx,
+    conv.id,
+    async (trx, changeSeq) => ((await updateMessageBody(trx, row.id, body, nowIso(), changeSeq)) ? changedMessage(trx, conv.id, row.id) : null),
+    (e) => ctx.events.publish(e.members, { type: 'message.updated', conversationId: conv.id, message: presentMessage(e.row, files) }),
   );
   if (!edited) throw conflict('message_deleted', 'A deleted message cannot be edited');
-  const message = presentMessage(edited.row, files);
-  ctx.events.publish(edited.members, { type: 'message.updated', conversationId: conv.id, message });
-  return message;
+  return presentMessage(edited.row, files);
 }
 
 /** Deletes your own message: a tombstone keeps its seq and deletedAt; body and files go. */
 export async function doDeleteMessage(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, messageId: string): Promise<Message> {
   const row = await loadOwnMessage(ctx, actor, conv, messageId);
   if (row.deleted_at) return presentMessage(row);
-  const deleted = await withChangeSeq(ctx.db, conv.id, async (trx, changeSeq) => {
-    if (!(await tombstoneMessage(trx, row.id, nowIso(), changeSeq))) return null;
-    await detachAttachments(trx, row.id);
-    return changedMessage(trx, conv.id, row.id);
-  });
-  if (deleted) {
-    const message = presentMessage(deleted.row);
-    ctx.events.publish(deleted.members, { type: 'message.deleted', conversationId: conv.id, message });
-    return message;
-  }
+  const deleted = await withToldChange(
+    ctx,
+    conv.id,
+    async (trx, changeSeq) => {
+      if (!(await tombstoneMessage(trx, row.id, nowIso(), changeSeq))) return null;
+      await detachAttachments(trx, row.id);
+      return changedMessage(trx, conv.id, row.id);
+    },
+    (d) => ctx.events.publish(d.members, { type: 'message.deleted', conversationId: conv.id, message: presentMessage(d.row) }),
+  );
+  if (deleted) return presentMessage(deleted.row);
   // A racing delete of the same message won: it has told the members.
   const tomb = await getMessageRow(ctx.db, conv.id, row.id);
   return presentMessage(tomb!);

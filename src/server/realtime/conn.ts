@@ -26,6 +26,12 @@ export class TypingEntry {
  * One open socket. Kept deliberately small (no per-socket timers or closures): the gateway's
  * shared interval does liveness and session checks for all of them.
  */
+/** A request frame's place in its socket's line: `wait` for the frames before, then `done`. */
+export interface RequestTurn {
+  wait(): Promise<void>;
+  done(): void;
+}
+
 export class Conn {
   alive = true;
   tokens = BURST;
@@ -34,6 +40,8 @@ export class Conn {
   requestTokens = REQUEST_BURST;
   requestRefillAt = Date.now();
   typing: Map<string, TypingEntry> | null = null;
+  /** Settles once the latest request frame has reached the message writer (or failed before). */
+  private lastTurn: Promise<void> = Promise.resolve();
   constructor(
     readonly id: string,
     readonly userId: string,
@@ -61,6 +69,18 @@ export class Conn {
   /** Dropping has gone on for RATE frames without a pause: the socket is to be closed. */
   get flooding(): boolean {
     return this.dropped > RATE;
+  }
+
+  /**
+   * The next request frame's place in line: its checks run at once, beside those of the frames
+   * before it, but it reaches the message writer (which numbers messages in the order they reach
+   * it) only after they have. Frames sent on one socket are stored in the order they were sent.
+   */
+  nextTurn(): RequestTurn {
+    const before = this.lastTurn;
+    let done!: () => void;
+    this.lastTurn = new Promise<void>((resolve) => (done = resolve));
+    return { wait: () => before, done };
   }
 
   /** Takes a token for a request frame (`message.send`): false when it is to be refused. */

@@ -9,7 +9,7 @@ import { databaseUnavailable, isDatabaseUnavailable } from '../db/errors.js';
 import { AppError } from '../http/errors.js';
 import { defaultGatewayOptions, type GatewayOptions } from './options.js';
 import { RevocationWatch } from './revocations.js';
-import { Conn, TypingEntry } from './conn.js';
+import { Conn, TypingEntry, type RequestTurn } from './conn.js';
 import { typingTarget } from './store.js';
 
 /** A typing indicator is published at most once per connection and conversation per 2 s. */
@@ -27,7 +27,7 @@ const PONG = JSON.stringify({ type: 'pong' } satisfies ServerEvent);
  * A client frame that is a request (`message.send`): the handler authorizes and answers with the
  * one event the requesting socket gets back. `connectionId` is that socket, for `skipConnection`.
  */
-export type FrameHandler = (auth: AuthInfo, connectionId: string, frame: Record<string, unknown>) => Promise<ServerEvent>;
+export type FrameHandler = (auth: AuthInfo, connectionId: string, frame: Record<string, unknown>, turn: RequestTurn) => Promise<ServerEvent>;
 
 const kConn = Symbol('parley.conn');
 type TaggedSocket = WebSocket & { [kConn]?: Conn };
@@ -293,19 +293,20 @@ export class Gateway {
       const retryAfter = 1;
       return this.sendRaw(c, JSON.stringify(failedAnswer(frame, new AppError(429, 'rate_limited', 'Too many requests on this connection; wait a moment', { retryAfter }))));
     }
+    const turn = c.nextTurn();
     void (async () => {
       let answer: ServerEvent;
       try {
         const auth = await findSession(this.ctx.db, c.token);
         if (!auth || auth.sessionId !== c.sessionId) return this.endConnection(c);
-        answer = await handler(auth, c.id, frame);
+        answer = await handler(auth, c.id, frame, turn);
       } catch (err) {
         const known = err instanceof AppError ? err : isDatabaseUnavailable(err) ? databaseUnavailable() : null;
         if (!(err instanceof AppError)) this.ctx.log.error({ err }, 'realtime: request frame failed');
         answer = failedAnswer(frame, known ?? new AppError(500, 'internal_error', 'Something went wrong on the server; please try again'));
       }
       this.sendRaw(c, JSON.stringify(answer));
-    })();
+    })().finally(() => turn.done());
   }
 
   /** The flood gate: false when the frame is dropped (and the socket closed when it persists). */

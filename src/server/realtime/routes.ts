@@ -24,7 +24,7 @@ export function gatewayOf(ctx: AppContext): Gateway {
 export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: FastifyInstance): void {
   const gw = new Gateway(ctx, defaultGatewayOptions());
   gateways.set(ctx, gw);
-  gw.handle('message.send', (auth, connectionId, frame) => handleSendFrame(ctx, auth, connectionId, frame));
+  gw.handle('message.send', (auth, connectionId, frame, turn) => handleSendFrame(ctx, auth, connectionId, frame, turn));
   gw.start();
   ctx.lifecycle.onClose(() => gw.stop());
 
