@@ -4,6 +4,8 @@ import type { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
 import type { TestServer } from '../testing/server.js';
+import type { ServerEvent } from '../../shared/events.js';
+import { sleep, TestSocket } from '../realtime/test-socket.js';
 import { cid, expectApiError, recordEvents, setStage } from './test-helpers.js';
 
 /** An external live chat between Ann (a channel partner org with an admin) and Bob (basic). */
@@ -64,9 +66,26 @@ describeEachDb('policy changes take effect at once on existing chats', (t) => {
     expect(await ann.api.call(api.conversations.get, { params: { id: conv.id } })).toMatchObject({ state: 'readonly', reason: 'sender_org_disallows' });
     expect(await bob.api.call(api.conversations.get, { params: { id: conv.id } })).toMatchObject({ state: 'readonly', reason: 'recipient_org_not_accepting' });
     await expectApiError(bob.api.call(api.conversations.startDirect, { body: { email: ann.email } }), 403, 'policy_refused', 'recipient_org_not_accepting');
-    await admin.api.call(api.external.patchSettings, { params: { id: org.id }, body: { blockDomains: [] } });
-    expect((await ann.api.call(api.conversations.get, { params: { id: conv.id } })).state).toBe('live');
-    await sendOk(bob, conv.id);
+    // Nobody is shown typing in the read-only chat, from either side.
+    const [annSocket, bobSocket] = await Promise.all([TestSocket.open(t().url, { token: ann.token }), TestSocket.open(t().url, { token: bob.token })]);
+    const typingIn = (e: ServerEvent) => e.type === 'typing' && e.conversationId === conv.id;
+    try {
+      bobSocket.send({ type: 'typing', conversationId: conv.id });
+      annSocket.send({ type: 'typing', conversationId: conv.id });
+      await sleep(400);
+      expect(annSocket.count(typingIn) + bobSocket.count(typingIn)).toBe(0);
+      await admin.api.call(api.external.patchSettings, { params: { id: org.id }, body: { blockDomains: [] } });
+      expect((await ann.api.call(api.conversations.get, { params: { id: conv.id } })).state).toBe('live');
+      await sendOk(bob, conv.id);
+      // Live again: typing shows (a fresh socket, whose check is not cached).
+      const bobAgain = await TestSocket.open(t().url, { token: bob.token });
+      bobAgain.send({ type: 'typing', conversationId: conv.id });
+      await annSocket.next(typingIn);
+      bobAgain.close();
+    } finally {
+      annSocket.close();
+      bobSocket.close();
+    }
   });
 
   it('an allow-list that stops listing the other org makes the chat read-only', async () => {

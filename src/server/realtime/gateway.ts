@@ -111,6 +111,13 @@ export class Gateway {
     this.handlers.set(type, handler);
   }
 
+  /**
+   * Whether a member may be shown typing in a chat beyond its stored state (the rules of this
+   * moment: a chat that policy made read-only, a request not theirs to write in). Given by the
+   * conversations domain; checked with membership, on the same schedule.
+   */
+  mayType: ((conversationId: string, userId: string) => Promise<boolean>) | null = null;
+
   attach(ws: WebSocket, auth: AuthInfo, token: string): void {
     const userId = auth.user.id;
     let set = this.byUser.get(userId);
@@ -329,10 +336,10 @@ export class Gateway {
     if (Date.now() - e.checkedAt > MEMBERSHIP_TTL_MS || e.version !== version) {
       const entry = e;
       entry.checking ??= typingTarget(this.ctx.db, conversationId, c.userId)
-        .then((t) => {
+        .then(async (t) => {
           entry.member = t.member;
           entry.others = t.others;
-          entry.writable = t.writable;
+          entry.writable = t.writable && t.member && (this.mayType ? await this.mayType(conversationId, c.userId) : true);
           entry.checkedAt = Date.now();
           entry.version = version;
         })

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { AppError, forbidden, unauthenticated } from '../http/errors.js';
 import { sameOrigin } from '../http/origin.js';
 import { requestToken, type Router } from '../http/router.js';
-import { handleSendFrame } from '../conversations/frames.js';
+import { handleSendFrame, mayType } from '../conversations/frames.js';
 import { Gateway } from './gateway.js';
 import { defaultGatewayOptions } from './options.js';
 
@@ -25,6 +25,7 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
   const gw = new Gateway(ctx, defaultGatewayOptions());
   gateways.set(ctx, gw);
   gw.handle('message.send', (auth, connectionId, frame, turn) => handleSendFrame(ctx, auth, connectionId, frame, turn));
+  gw.mayType = (conversationId, userId) => mayType(ctx, conversationId, userId);
   gw.start();
   ctx.lifecycle.onClose(() => gw.stop());
 
