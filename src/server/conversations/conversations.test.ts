@@ -157,6 +157,25 @@ describeEachDb('group chats', (t) => {
     await expectApiError(call('ok', Array.from({ length: 1001 }, (_, i) => `u${i}`)), 400, 'invalid_request');
     await expectApiError(ann.api.call(api.conversations.create, { body: { title: 'ok', memberIds: 'x' } as never }), 400, 'invalid_request');
     expect(await call('x'.repeat(100), [bob.user.id])).toMatchObject({ title: 'x'.repeat(100) });
+    // Control and text-direction characters, and titles with nothing to see, are refused.
+    for (const bad of ['bell\u0007', 'two\r\nlines', 'abc\u202Egnp.exe', '\u200B\u200B', '\u2066\u2069']) {
+      const err = await expectApiError(call(bad, [bob.user.id]), 400, 'invalid_request');
+      expect(err.message).toMatch(/title/i);
+    }
+    expect(await call('Équipe 日本 🚀', [bob.user.id])).toMatchObject({ title: 'Équipe 日本 🚀' });
+  });
+
+  it('answers adding someone already in the group the same way whatever their status: nothing changes', async () => {
+    const { ann, bob, carl, dora } = await team();
+    const group = await ann.api.call(api.conversations.create, { body: { title: 'g', memberIds: [bob.user.id, dora.user.id] } });
+    await t().ctx.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', dora.user.id).execute();
+    for (const id of [bob.user.id, dora.user.id]) {
+      const again = await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [id] } });
+      expect(again.lastSeq).toBe(group.lastSeq);
+    }
+    // Someone new who is inactive is still refused.
+    await t().ctx.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', carl.user.id).execute();
+    await expectApiError(ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [carl.user.id] } }), 400, 'invalid_member');
   });
 
   it('lets members add and remove colleagues; a removed member loses access', async () => {

@@ -60,7 +60,14 @@ export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input
 export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userIds: readonly string[]): Promise<Conversation> {
   checkIsGroup(conv);
   const ids = [...new Set(userIds)];
-  await checkColleagues(ctx.db, conv.org_id ?? actor.org_id, ids);
+  // People already in the group are left as they are, whatever their status now: adding them is
+  // a no-op, not an error about them (the transaction below decides again who is new).
+  const present = new Set(await currentMemberIds(ctx.db, conv.id));
+  await checkColleagues(
+    ctx.db,
+    conv.org_id ?? actor.org_id,
+    ids.filter((id) => !present.has(id)),
+  );
   const added = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockConversation(trx, conv.id, ctx.dialect);
     if (!locked) throw notFound('Conversation');

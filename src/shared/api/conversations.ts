@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, limitParam } from './common.js';
+import { Id, limitParam, UNSAFE_NAME_CHARS } from './common.js';
 import { Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Conversation, Ok, page } from './shapes.js';
@@ -23,7 +23,11 @@ export const Title = PlainText.pipe(
     .string()
     .trim()
     .min(1, 'A title is required')
-    .max(CONVERSATION_LIMITS.titleMax, `A title has at most ${CONVERSATION_LIMITS.titleMax} characters`),
+    .max(CONVERSATION_LIMITS.titleMax, `A title has at most ${CONVERSATION_LIMITS.titleMax} characters`)
+    // Shown in every member's chat list and in notes: as for names, nothing that moves the
+    // terminal's cursor or turns the text around, and something that can be seen.
+    .refine((s) => !UNSAFE_NAME_CHARS.test(s), 'A title cannot contain control or text-direction characters')
+    .refine((s) => /[^\p{Cf}\p{Z}\s]/u.test(s), 'A title needs at least one visible character'),
 );
 
 
