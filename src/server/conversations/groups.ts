@@ -6,7 +6,8 @@ import { nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
 import { doWriteSystemNote } from './system-notes.js';
-import { currentMemberIds, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
+import { withGroupLock } from './group-lock.js';
+import { currentMemberIds, getConversationRow, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
 
@@ -68,6 +69,14 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
     conv.org_id ?? actor.org_id,
     ids.filter((id) => !present.has(id)),
   );
+  await withGroupLock(ctx, conv.id, async () => {
+    await checkStillMember(ctx, conv.id, actor.id);
+    await addMembersNow(ctx, actor, conv, ids);
+  });
+  return getConversationFor(ctx, viewerOf(actor), conv.id);
+}
+
+async function addMembersNow(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, ids: readonly string[]): Promise<void> {
   const added = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockConversation(trx, conv.id, ctx.dialect);
     if (!locked) throw notFound('Conversation');
@@ -86,12 +95,24 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
     await publishConversation(ctx, conv.id, 'conversation.created', { onlyTo: new Set(added), otherType: 'conversation.updated' });
     await doWriteSystemNote(ctx, conv.id, { action: 'members_added', actorId: actor.id, userIds: added });
   }
-  return getConversationFor(ctx, viewerOf(actor), conv.id);
+}
+
+/** The actor of a group change may have been removed by the change that went just before it. */
+async function checkStillMember(ctx: AppContext, conversationId: string, userId: string): Promise<void> {
+  const row = await getMemberRow(ctx.db, conversationId, userId);
+  if (!row || row.left_at) throw notFound('Conversation');
 }
 
 /** Removes a member (or the actor themselves: leaving). The removed person loses all access. */
 export async function doRemoveMember(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userId: string): Promise<void> {
   checkIsGroup(conv);
+  await withGroupLock(ctx, conv.id, async () => {
+    await checkStillMember(ctx, conv.id, actor.id);
+    await removeMemberNow(ctx, actor, conv, userId);
+  });
+}
+
+async function removeMemberNow(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userId: string): Promise<void> {
   const removed = await ctx.db.transaction().execute(async (trx) => {
     await lockConversation(trx, conv.id, ctx.dialect);
     const member = await getMemberRow(trx, conv.id, userId);
@@ -111,10 +132,14 @@ export async function doRemoveMember(ctx: AppContext, actor: UserWithOrg, conv: 
 
 export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, title: string): Promise<Conversation> {
   checkIsGroup(conv);
-  if (title !== conv.title) {
+  await withGroupLock(ctx, conv.id, async () => {
+    await checkStillMember(ctx, conv.id, actor.id);
+    // The title as the change before this one left it: renaming to it changes nothing.
+    const now = await getConversationRow(ctx.db, conv.id);
+    if (!now || title === now.title) return;
     await updateConversationFields(ctx.db, conv.id, { title });
     await publishConversation(ctx, conv.id, 'conversation.updated');
     await doWriteSystemNote(ctx, conv.id, { action: 'renamed', actorId: actor.id, title });
-  }
+  });
   return getConversationFor(ctx, viewerOf(actor), conv.id);
 }

@@ -164,4 +164,32 @@ describeEachDb('group notes in the timeline', (t) => {
     const m = await ann.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: 'system-123', body: 'plain' } });
     expect(m.system).toBeUndefined();
   });
+
+  it('notes changes made at the same moment in the order they took effect: the timeline ends as the group is', async () => {
+    for (let round = 0; round < 4; round++) {
+      const { ann, bob, cat, dan, group } = await team(t());
+      await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id, dan.user.id] } });
+      const rename = (u: TestUser, title: string) => u.api.call(api.conversations.update, { params: { id: group.id }, body: { title } });
+      const notes = async () => (await history(ann, group.id)).flatMap((m) => (m.system ? [m.system] : []));
+
+      await Promise.all([rename(ann, `Ann ${round}`), rename(bob, `Bob ${round}`), rename(cat, `Cat ${round}`)]);
+      const title = (await ann.api.call(api.conversations.get, { params: { id: group.id } })).title;
+      const renames = (await notes()).filter((n) => n.action === 'renamed');
+      expect(renames).toHaveLength(3);
+      expect(renames[renames.length - 1]!.title).toBe(title);
+
+      // Three renames to one title: one change, one note.
+      await Promise.all([rename(ann, 'Same'), rename(bob, 'Same'), rename(cat, 'Same')]);
+      expect((await notes()).filter((n) => n.action === 'renamed' && n.title === 'Same')).toHaveLength(1);
+
+      // Dan removed and added back at once: whichever went last, the last note about him says it.
+      await Promise.all([
+        bob.api.call(api.conversations.removeMember, { params: { id: group.id, userId: dan.user.id } }),
+        ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [dan.user.id] } }),
+      ]);
+      const danIn = (await ann.api.call(api.conversations.get, { params: { id: group.id } })).participants.some((p) => p.userId === dan.user.id);
+      const aboutDan = (await notes()).filter((n) => n.userIds?.includes(dan.user.id));
+      expect(aboutDan[aboutDan.length - 1]!.action).toBe(danIn ? 'members_added' : 'member_removed');
+    }
+  });
 });
