@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../../src/shared/api/index.js';
 import { linkIn } from '../../src/server/testing/smtp-sink.js';
 import { makeUser, TEST_PASSWORD, uniq } from '../../src/server/testing/factories.js';
 import { browserAvailable, shot, startE2E, type E2E } from './harness.js';
@@ -56,6 +57,30 @@ run('web: accounts in the browser', () => {
     // The session is gone: a signed-in page sends us back to sign in.
     await page.goto('/chat');
     await page.waitForURL(/\/login\?next=%2Fchat/);
+  });
+
+  it('an address signed up for twice: the verified link asks for the password instead of keeping either', async () => {
+    const email = `twice-${uniq()}@fresh-${uniq()}.example`;
+    await e.t.anon().call(api.auth.signup, { body: { email, password: 'owner password 1', displayName: 'Olga Owner' } });
+    await e.t.smtp.waitFor(email);
+    const before = e.t.smtp.mails.length;
+    await e.t.anon().call(api.auth.signup, { body: { email, password: 'someone else 2', displayName: 'Olga Owner' } });
+    await expect.poll(() => e.t.smtp.mails.length).toBeGreaterThan(before);
+    const link = new URL(linkIn(e.t.smtp.mails[e.t.smtp.mails.length - 1]!));
+    const page = await (await e.context()).newPage();
+    await page.goto(link.pathname + link.search);
+    await page.getByRole('heading', { name: 'Set your password' }).waitFor();
+    await expect(page.getByText('used to sign up more than once').isVisible()).resolves.toBe(true);
+    await shot(page, 'auth', '06-contested-signup');
+    await page.getByLabel('New password').fill('chosen by the owner 3');
+    await page.getByLabel('Repeat it').fill('chosen by the owner 3');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.waitForURL(/\/login\?reset=1/);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('chosen by the owner 3');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/today/);
+    await expect(e.t.anon().call(api.auth.login, { body: { email, password: 'someone else 2' } })).rejects.toMatchObject({ status: 401 });
   });
 
   it('an invalid verification link says so', async () => {

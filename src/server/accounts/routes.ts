@@ -25,8 +25,8 @@ export function registerAccountsRoutes(router: Router, ctx: AppContext, _app: Fa
   });
 
   router.add(api.auth.verify, async ({ body, ip }) => {
-    const user = await doVerifySignup(ctx, body.token, { ip });
-    return { user: presentUser(user) };
+    const { user, setPasswordToken } = await doVerifySignup(ctx, body.token, { ip });
+    return { user: presentUser(user), ...(setPasswordToken ? { setPasswordToken } : {}) };
   });
 
   router.add(api.auth.login, async ({ body, ip, req, reply }) => {

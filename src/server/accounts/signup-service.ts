@@ -6,8 +6,11 @@ import { verifyEmailMail } from '../mail/templates.js';
 import { emailDomain, findOrgByDomain, insertOrg } from '../orgs/store.js';
 import { afterUserVerified } from './after-verify.js';
 import { hashPassword } from './passwords.js';
-import { deleteSignups, findLiveUserByEmail, getSignup, getUserWithOrg, insertSignup, insertUser, purgeSignups, takePendingAdmin, type UserWithOrg } from './store.js';
-import { countTokensSince, doConsumeToken, doIssueEmailToken, doIssueWithinLimit, findUsableToken, normalizeEmail, VERIFY_TTL_MS } from './tokens.js';
+import { CONTESTED_SIGNUP, deleteSignups, findLiveUserByEmail, getSignup, getUserWithOrg, insertSignup, insertUser, purgeSignups, takePendingAdmin, type UserWithOrg } from './store.js';
+import { countTokensSince, doConsumeToken, doIssueEmailToken, doIssueWithinLimit, findUsableToken, normalizeEmail, RESET_TTL_MS, VERIFY_TTL_MS } from './tokens.js';
+
+/** How long the password link answered to a contested sign-up's verification lasts. */
+const SET_PASSWORD_TTL_MS = RESET_TTL_MS;
 
 /** Verification mails per email address per hour; past it, sign-up stops mailing (a victim's inbox is not a target). */
 export const MAX_VERIFY_MAILS_PER_HOUR = 5;
@@ -41,8 +44,8 @@ export async function doSignup(ctx: AppContext, input: { email: string; password
   // Hashing is slow on purpose: do it before the transaction so it holds no lock meanwhile.
   const passwordHash = await hashPassword(input.password);
   const token = await doIssueWithinLimit(ctx, { kind: 'verify', emailNorm, max: MAX_VERIFY_MAILS_PER_HOUR, windowMs: MAIL_WINDOW_MS }, async (trx) => {
-    await deleteSignups(trx, emailNorm);
-    const signup = await insertSignup(trx, { email: input.email, emailNorm, displayName: input.displayName, passwordHash });
+    const replaced = await deleteSignups(trx, emailNorm);
+    const signup = await insertSignup(trx, { email: input.email, emailNorm, displayName: input.displayName, passwordHash: replaced > 0 ? CONTESTED_SIGNUP : passwordHash });
     return doIssueEmailToken(trx, { kind: 'verify', signupId: signup.id, emailNorm, ttlMs: VERIFY_TTL_MS });
   });
   if (token === null) return { verificationSent: false };
@@ -56,8 +59,9 @@ export async function doSignup(ctx: AppContext, input: { email: string; password
  * org admits self sign-up (as its admin when an operator named this email), else in a new
  * `basic` org of their own, as its admin.
  */
-export async function doVerifySignup(ctx: AppContext, secret: string, meta: { ip?: string | null } = {}): Promise<UserWithOrg> {
+export async function doVerifySignup(ctx: AppContext, secret: string, meta: { ip?: string | null } = {}): Promise<{ user: UserWithOrg; setPasswordToken?: string }> {
   let userId: string;
+  let setPasswordToken: string | undefined;
   try {
     userId = await ctx.db.transaction().execute(async (trx) => {
       const token = await findUsableToken(trx, secret, ['verify']);
@@ -85,10 +89,14 @@ export async function doVerifySignup(ctx: AppContext, secret: string, meta: { ip
         email: signup.email,
         emailNorm: signup.email_norm,
         displayName: signup.display_name,
-        passwordHash: signup.password_hash,
+        passwordHash: signup.password_hash === CONTESTED_SIGNUP ? null : signup.password_hash,
         role,
         verified: true,
       });
+      // The one who opened the link proved the mailbox is theirs: they choose the password now.
+      if (signup.password_hash === CONTESTED_SIGNUP) {
+        setPasswordToken = await doIssueEmailToken(trx, { kind: 'invite', userId: user.id, emailNorm: signup.email_norm, ttlMs: SET_PASSWORD_TTL_MS });
+      }
       await purgeSignups(trx, signup.email_norm);
       await doAudit(trx, { orgId, actorId: user.id, action: 'user.joined', targetType: 'user', targetId: user.id, data: { via: 'signup', role, newOrg }, ip: meta.ip ?? null });
       return user.id;
@@ -102,7 +110,7 @@ export async function doVerifySignup(ctx: AppContext, secret: string, meta: { ip
   // ---- after commit ----
   // Pending chats bound to this email become live (the conversations domain hooks in here).
   await runAfterVerified(ctx, userId);
-  return (await getUserWithOrg(ctx.db, userId))!;
+  return { user: (await getUserWithOrg(ctx.db, userId))!, ...(setPasswordToken ? { setPasswordToken } : {}) };
 }
 
 /** The verification committed already; a failure of what follows is logged, not answered. */

@@ -89,7 +89,9 @@ describeEachDb('accounts: sign-up and verification', (t) => {
     expect(await t().ctx.db.selectFrom('users').select('id').where('email_norm', '=', late).execute()).toHaveLength(0);
   });
 
-  it('a second sign-up replaces the first: only the newest link and password count', async () => {
+  it('a second sign-up replaces the first, and neither password counts: whoever verifies chooses it', async () => {
+    // The first may be the owner's and the second someone else's (or the other way round); the
+    // owner may open either mail. No password chosen before the address was proven is kept.
     const email = `twice-${uniq()}@mail-${uniq()}.example`;
     await t().anon().call(api.auth.signup, { body: { email, password: 'first password 1', displayName: 'First' } });
     const { token: first } = await tokenFromMail(t(), email, /confirm/i);
@@ -97,10 +99,20 @@ describeEachDb('accounts: sign-up and verification', (t) => {
     await t().anon().call(api.auth.signup, { body: { email, password: 'second password 2', displayName: 'Second' } });
     const { token: second } = await tokenFromMail(t(), email, /confirm/i, seen);
     expect((await refusal(t().anon().call(api.auth.verify, { body: { token: first } }))).code).toBe('invalid_token');
-    const { user } = await t().anon().call(api.auth.verify, { body: { token: second } });
-    expect(user.displayName).toBe('Second');
-    expect((await refusal(t().anon().call(api.auth.login, { body: { email, password: 'first password 1' } }))).code).toBe('invalid_credentials');
-    await t().anon().call(api.auth.login, { body: { email, password: 'second password 2' } });
+    const verified = await t().anon().call(api.auth.verify, { body: { token: second } });
+    expect(verified.user.displayName).toBe('Second');
+    expect(verified.setPasswordToken).toEqual(expect.any(String));
+    for (const password of ['first password 1', 'second password 2']) {
+      expect((await refusal(t().anon().call(api.auth.login, { body: { email, password } }))).code).toBe('invalid_credentials');
+    }
+    await t().anon().call(api.auth.passwordResetConfirm, { body: { token: verified.setPasswordToken!, password: 'chosen after proof 3' } });
+    await t().anon().call(api.auth.login, { body: { email, password: 'chosen after proof 3' } });
+    // A single sign-up keeps its password and needs no second step.
+    const once = `once-more-${uniq()}@mail-${uniq()}.example`;
+    await t().anon().call(api.auth.signup, { body: { email: once, password: 'only password 4', displayName: 'Once' } });
+    const alone = await t().anon().call(api.auth.verify, { body: { token: (await tokenFromMail(t(), once, /confirm/i)).token } });
+    expect(alone.setPasswordToken).toBeUndefined();
+    await t().anon().call(api.auth.login, { body: { email: once, password: 'only password 4' } });
   });
 
   it('answers 409 email_taken to a sign-up with the email of an existing user, in any case', async () => {
@@ -198,13 +210,15 @@ describeEachDb('accounts: sign-up and verification', (t) => {
     expect(await t().anon().call(api.auth.signup, { body: { email, password: 'another password', displayName: 'Sixth' } })).toEqual({ ok: true, verificationSent: false });
     await t().ctx.mailer.flush();
     expect(await t().ctx.db.selectFrom('mail_outbox').select('id').where('to_addr', '=', email).execute()).toHaveLength(5);
-    // The last link that was sent still works, with the password of that sign-up.
+    // The last link that was sent still works; as the address was signed up for more than once,
+    // whoever verifies chooses the password then.
     // (SMTP deliveries may arrive in any order; the outbox keeps the order they were sent in.)
     expect(t().smtp.mails.filter((m) => m.to.includes(email))).toHaveLength(5);
     const [last] = await listOutbox(t().ctx.db, { to: email, limit: 1 });
     const token = new URL(/https?:\/\/\S+/.exec(last!.text)![0]).searchParams.get('token')!;
-    const { user } = await t().anon().call(api.auth.verify, { body: { token } });
+    const { user, setPasswordToken } = await t().anon().call(api.auth.verify, { body: { token } });
     expect(user.displayName).toBe('Try 4');
+    await t().anon().call(api.auth.passwordResetConfirm, { body: { token: setPasswordToken!, password: PASSWORD } });
     await t().anon().call(api.auth.login, { body: { email, password: PASSWORD } });
   });
 });

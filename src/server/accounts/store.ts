@@ -114,10 +114,18 @@ export async function findLatestSignup(db: Executor, emailNorm: string): Promise
  * Removes the pending sign-ups of an email. Their verify tokens are retired (kept, marked used)
  * rather than deleted, so that the hourly mail limit still counts them.
  */
-export async function deleteSignups(db: Executor, emailNorm: string): Promise<void> {
+export async function deleteSignups(db: Executor, emailNorm: string): Promise<number> {
   await db.updateTable('email_tokens').set({ used_at: nowIso() }).where('email_norm', '=', emailNorm).where('kind', '=', 'verify').where('used_at', 'is', null).execute();
-  await db.deleteFrom('signups').where('email_norm', '=', emailNorm).execute();
+  const r = await db.deleteFrom('signups').where('email_norm', '=', emailNorm).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
+
+/**
+ * The password of a sign-up made while another for the same email was waiting: nobody's. Either
+ * sign-up may have been someone else's, and the owner of the mailbox may open either link, so
+ * the account is made without a password and whoever verifies chooses it then.
+ */
+export const CONTESTED_SIGNUP = '';
 
 /** After verification, neither the sign-up nor any of its tokens has a use any more. */
 export async function purgeSignups(db: Executor, emailNorm: string): Promise<void> {

@@ -57,7 +57,9 @@ export const verify = defineRoute({
   tag: 'auth',
   auth: 'none',
   body: z.strictObject({ token: Token }),
-  response: z.object({ user: User }),
+  // `setPasswordToken`: more than one sign-up was made for this email, so none of their passwords
+  // counts; whoever verified chooses one with it (POST /auth/password-reset/confirm).
+  response: z.object({ user: User, setPasswordToken: z.string().optional() }),
 });
 
 export const login = defineRoute({

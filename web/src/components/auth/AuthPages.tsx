@@ -153,7 +153,11 @@ function Verify({ loc, signedIn }: { loc: Loc; signedIn: boolean }) {
       return;
     }
     client.call(api.auth.verify, { body: { token } }).then(
-      () => setState('done'),
+      (r) => {
+        // More than one sign-up was made for this address: the password is chosen now.
+        if (r.setPasswordToken) navigate(`/reset-password?token=${encodeURIComponent(r.setPasswordToken)}&confirmed=1`, { replace: true });
+        else setState('done');
+      },
       (err: unknown) => {
         setState('failed');
         setError(errorText(err));
@@ -215,6 +219,8 @@ function ForgotPassword() {
 function ResetPassword({ loc }: { loc: Loc }) {
   const token = loc.params.get('token') ?? '';
   const invite = loc.params.get('invite') === '1';
+  // Verified a sign-up whose address was signed up for more than once: no password counts yet.
+  const confirmed = loc.params.get('confirmed') === '1';
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const { busy, error, setError, run } = useSubmit();
@@ -230,15 +236,16 @@ function ResetPassword({ loc }: { loc: Loc }) {
     });
   };
   return (
-    <Card title={invite ? 'Set your password' : 'Choose a new password'}>
+    <Card title={invite || confirmed ? 'Set your password' : 'Choose a new password'}>
       {invite && <p>Your administrator created a Parley account for you. Choose a password to sign in.</p>}
+      {confirmed && <p>Your email address is confirmed. It was used to sign up more than once, so to be safe no password was kept: choose yours now.</p>}
       {!token && <ErrorNote message="This link has no token. Open the link from the email again." />}
       <form onSubmit={submit} className="stack">
         <Field label="New password" type="password" name="password" autoComplete="new-password" required minLength={LIMITS.passwordMin} maxLength={LIMITS.passwordMax} value={password} onChange={(e) => setPassword(e.target.value)} hint={`At least ${LIMITS.passwordMin} characters.`} autoFocus />
         <Field label="Repeat it" type="password" name="password2" autoComplete="new-password" required value={again} onChange={(e) => setAgain(e.target.value)} />
         <ErrorNote message={error} />
         <button className="btn primary" type="submit" disabled={busy || !token}>
-          {invite ? 'Set password' : 'Save password'}
+          {invite || confirmed ? 'Set password' : 'Save password'}
         </button>
       </form>
     </Card>
