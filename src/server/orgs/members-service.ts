@@ -103,6 +103,9 @@ export function doDeactivateUser(ctx: AppContext, target: { orgId: string; userI
     if (!opts.allowLastAdmin && (await isLastActiveAdmin(trx, user))) throw lastAdmin();
     await setUserStatus(trx, user.id, 'deactivated');
     await doRevokeUserSessions(trx, user.id);
+    // A reset or invitation link sent before must not work after a reactivation either: whoever
+    // holds it now may not be whom it was sent to then.
+    await doRetireUserTokens(trx, user.id, ['reset', 'invite']);
     await doAuditBy(trx, actor, { ...auditTarget(user), action: 'user.deactivated', data: { email: user.email } });
   });
 }

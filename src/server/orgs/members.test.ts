@@ -206,6 +206,9 @@ describeEachDb('org admin: users', (t) => {
     const params = { id: org.id, uid: member.user.id };
     expect(await refused(member.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: admin.user.id } }))).toMatchObject({ status: 403, code: 'forbidden' });
 
+    // A reset link asked for before the deactivation…
+    await t().anon().call(api.auth.passwordReset, { body: { email: member.email } });
+    const resetToken = new URL(linkIn(await t().smtp.waitFor(member.email))).searchParams.get('token')!;
     const { user } = await admin.api.call(api.orgs.deactivateUser, { params });
     expect(user.status).toBe('deactivated');
     expect(await refused(member.api.call(api.auth.me))).toMatchObject({ status: 401, code: 'unauthenticated' });
@@ -221,6 +224,8 @@ describeEachDb('org admin: users', (t) => {
     expect(await refused(member.api.call(api.auth.me))).toMatchObject({ status: 401 });
     const login = await t().anon().call(api.auth.login, { body: { email: member.email, password: TEST_PASSWORD } });
     expect(login.user.status).toBe('active');
+    // …is dead, also after the reactivation.
+    expect(await refused(t().anon().call(api.auth.passwordResetConfirm, { body: { token: resetToken, password: 'taken over maybe' } }))).toMatchObject({ status: 400, code: 'invalid_token' });
 
     expect(await refused(admin.api.call(api.orgs.deactivateUser, { params: { id: org.id, uid: 'nobody' } }))).toMatchObject({ status: 404, code: 'not_found' });
   });
