@@ -85,6 +85,15 @@ describeEachDb('accounts: bad input', (t) => {
       const err = await refusal(t().anon().call(api.auth.signup, { body: { ...good(), displayName } }));
       expect([err.status, err.code]).toEqual([400, 'invalid_request']);
     }
+    // Names nobody could see: zero-width, fillers, blank braille, soft hyphen, combining marks alone.
+    for (const displayName of ['\u200B', '\u3164', '\u2800', '\u00AD', '\u034F', '\u0301\u0301', '\uFFFC']) {
+      const err = await refusal(t().anon().call(api.auth.signup, { body: { ...good(), displayName } }));
+      expect([err.status, err.code, err.message]).toEqual([400, 'invalid_request', expect.stringMatching(/visible/)]);
+    }
+    // Names in any script, with accents and emoji, are fine.
+    for (const displayName of ['Zoë Ångström', 'יעל כהן', '李小龍', 'Ana 🚀']) {
+      expect((await t().anon().call(api.auth.signup, { body: { ...good(), displayName } })).ok).toBe(true);
+    }
     await stillServing();
   });
 

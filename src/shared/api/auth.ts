@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UNSAFE_NAME_CHARS } from './common.js';
+import { hasVisibleChar, UNSAFE_NAME_CHARS } from './common.js';
 import { defineRoute } from './define.js';
 import { Capability, Ok, Org, User } from './shapes.js';
 
@@ -28,7 +28,8 @@ export const DisplayName = z
   .trim()
   .min(1, 'A name is required')
   .max(LIMITS.displayNameMax, `A name has at most ${LIMITS.displayNameMax} characters`)
-  .refine((s) => !UNSAFE_NAME_CHARS.test(s), 'A name cannot contain control or text-direction characters');
+  .refine((s) => !UNSAFE_NAME_CHARS.test(s), 'A name cannot contain control or text-direction characters')
+  .refine(hasVisibleChar, 'A name needs at least one visible character');
 
 const Token = z.string().min(1).max(LIMITS.tokenMax);
 

@@ -12,6 +12,14 @@ import { z } from 'zod';
  */
 export const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
+/**
+ * Whether a name or title has something a person can see: a character that is not a space,
+ * a format character (zero-width, soft hyphen), a combining mark alone, or a blank look-alike.
+ */
+export function hasVisibleChar(s: string): boolean {
+  return /[^\p{Cf}\p{Z}\p{M}\s\u3164\u2800\u115f\u1160\uffa0\ufffc]/u.test(s);
+}
+
 /** Server ids: short, URL-safe text. Anything else (a NUL byte above all, which PostgreSQL
  * refuses with an error) is a 400 before it reaches a query. */
 export const Id = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, limitParam, UNSAFE_NAME_CHARS } from './common.js';
+import { hasVisibleChar, Id, limitParam, UNSAFE_NAME_CHARS } from './common.js';
 import { Email } from './auth.js';
 import { defineRoute } from './define.js';
 import { Conversation, Ok, page } from './shapes.js';
@@ -27,7 +27,7 @@ export const Title = PlainText.pipe(
     // Shown in every member's chat list and in notes: as for names, nothing that moves the
     // terminal's cursor or turns the text around, and something that can be seen.
     .refine((s) => !UNSAFE_NAME_CHARS.test(s), 'A title cannot contain control or text-direction characters')
-    .refine((s) => /[^\p{Cf}\p{Z}\s]/u.test(s), 'A title needs at least one visible character'),
+    .refine(hasVisibleChar, 'A title needs at least one visible character'),
 );
 
 
