@@ -164,6 +164,31 @@ run('web: two organizations chat in the browser', () => {
     await shot(page, 'chat', '05-history-top');
   });
 
+  it('keeps what was typed in a chat while others are open, and after a reload; sends indentation as written', async () => {
+    const org = await makeOrg(e.t.ctx, { name: 'Draft Org', plan: 'basic' });
+    const dora = await makeUser(e.t, { org, displayName: 'Dora Draft' });
+    const finn = await makeUser(e.t, { org, displayName: 'Finn First' });
+    const gus = await makeUser(e.t, { org, displayName: 'Gus Second' });
+    const one = await dora.api.call(api.conversations.startDirect, { body: { email: finn.email } });
+    const two = await dora.api.call(api.conversations.startDirect, { body: { email: gus.email } });
+    const page = await e.signedIn(dora.token, { path: `/chat/${one.id}` });
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('    half a thought\n  indented');
+    await page.goto(`/chat/${two.id}`);
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    await page.getByRole('link', { name: /Finn First/ }).first().click();
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('    half a thought\n  indented');
+    await page.reload();
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('    half a thought\n  indented');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('[data-testid=message]', { hasText: 'half a thought' }).waitFor();
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    const sent = await finn.api.call(api.messages.list, { params: { id: one.id }, query: {} });
+    expect(sent.items.map((m) => m.body)).toEqual(['    half a thought\n  indented']);
+    await page.reload();
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+  });
+
   it('works on a phone-sized screen: list, then the chat with a way back', async () => {
     const acme = await makeOrg(e.t.ctx, { name: 'Acme Mobile', plan: 'basic' });
     const cara = await makeUser(e.t, { org: acme, displayName: 'Cara Cole' });

@@ -3,6 +3,8 @@ import type { FileInfo } from '../../../../src/shared/api/shapes.js';
 import { formatSize } from '../../lib/format.js';
 import { errorText } from '../../lib/reasons.js';
 import { uploadFile, type Upload } from '../../lib/upload.js';
+import { loadDraft, saveDraft } from '../../lib/drafts.js';
+import { trimBlankLines } from '../../lib/links.js';
 import { Icon } from '../Icon.js';
 
 interface Attachment {
@@ -26,7 +28,11 @@ interface Props {
 
 /** Writing a message: Enter sends, Shift+Enter breaks the line; files upload as soon as picked. */
 export function Composer({ conversationId, disabled, onSend, onTyping }: Props) {
-  const [text, setText] = useState('');
+  const [text, setTextNow] = useState(() => loadDraft(conversationId));
+  const setText = (value: string) => {
+    setTextNow(value);
+    saveDraft(conversationId, value);
+  };
   const [atts, setAtts] = useState<Attachment[]>([]);
   const fileInput = useRef<HTMLInputElement>(null);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -66,13 +72,15 @@ export function Composer({ conversationId, disabled, onSend, onTyping }: Props) 
 
   const uploading = atts.some((a) => !a.file && !a.error);
   const ready = atts.filter((a) => a.file).map((a) => a.file!);
-  const tooLong = new TextEncoder().encode(text).length > MAX_BODY;
+  // What is sent: blank lines around it go, indentation (code, aligned text) stays.
+  const body = trimBlankLines(text);
+  const tooLong = new TextEncoder().encode(body).length > MAX_BODY;
   const canSend = !disabled && !uploading && !tooLong && (text.trim().length > 0 || ready.length > 0);
 
   const send = (e?: FormEvent) => {
     e?.preventDefault();
     if (!canSend) return;
-    onSend(text.trim(), ready);
+    onSend(body, ready);
     setText('');
     setAtts((list) => list.filter((a) => !a.file));
     area.current?.focus();
