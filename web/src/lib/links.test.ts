@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitLinks } from './links.js';
+import { splitLinks, trimBlankLines } from './links.js';
 
 describe('splitLinks', () => {
   it('keeps plain text as one part', () => {
@@ -39,5 +39,25 @@ describe('splitLinks', () => {
   it('handles empty text and a link at the very start and end', () => {
     expect(splitLinks('')).toEqual([]);
     expect(splitLinks('https://a.example')).toEqual([{ kind: 'link', text: 'https://a.example', href: 'https://a.example/' }]);
+  });
+
+  it('shows no direction overrides: a link reads as where it goes, a file name as it is', () => {
+    const parts = splitLinks('Please pay here: https://evil.example/\u202Emoc.knab-ruoy//:sptth and open invoice\u202Efdp.exe');
+    expect(parts).toEqual([
+      { kind: 'text', text: 'Please pay here: ' },
+      { kind: 'link', text: 'https://evil.example/moc.knab-ruoy//:sptth', href: 'https://evil.example/moc.knab-ruoy//:sptth' },
+      { kind: 'text', text: ' and open invoicefdp.exe' },
+    ]);
+    expect(splitLinks('a\u2066b\u2069c\u202Ad\u202Ce')).toEqual([{ kind: 'text', text: 'abcde' }]);
+    // Direction marks only hint; they stay.
+    expect(splitLinks('שלום\u200F!')).toEqual([{ kind: 'text', text: 'שלום\u200F!' }]);
+  });
+});
+
+describe('trimBlankLines', () => {
+  it('drops blank lines around a message and keeps its indentation', () => {
+    expect(trimBlankLines('\n  \n    code()\n  more\n\n  ')).toBe('    code()\n  more');
+    expect(trimBlankLines('   ')).toBe('');
+    expect(trimBlankLines('plain')).toBe('plain');
   });
 });

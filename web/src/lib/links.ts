@@ -37,7 +37,25 @@ function safeHref(candidate: string): string | null {
   }
 }
 
-export function splitLinks(text: string): TextPart[] {
+/**
+ * Direction overrides, embeddings and isolates (U+202A–U+202E, U+2066–U+2069) let a message show
+ * text in another order than it is: a link reading "https://your-bank.com" that goes elsewhere,
+ * "invoice.pdf" that is "fdp.exe". They are left out of what is shown (names and titles refuse
+ * them); the marks U+200E/U+200F, which only hint a direction, stay.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+export function withoutBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
+/** Lines with nothing on them at the start and end go; the indentation of the first line stays. */
+export function trimBlankLines(text: string): string {
+  return text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
+}
+
+export function splitLinks(input: string): TextPart[] {
+  const text = withoutBidiControls(input);
   const parts: TextPart[] = [];
   let last = 0;
   const push = (t: string) => {

@@ -31,6 +31,8 @@ describe('message rendering', () => {
     ];
     const html = renderToString(<MessageItem message={msg({ body: 'see', files })} mine={false} senderName="Ann" showSender seen={false} onEdit={noop} onDelete={() => undefined} />);
     expect(html).toContain('src="/api/v1/files/f1?inline=1"');
+    // Opening the thumbnail shows the picture (inline), rather than downloading it.
+    expect(html).toContain('class="file-image" href="/api/v1/files/f1?inline=1"');
     // SVG can carry script: it is offered as a download, never shown inline.
     expect(html).not.toContain('f2?inline=1');
     expect(html).toContain('href="/api/v1/files/f2" download="evil.svg"');

@@ -25,7 +25,7 @@ export function RichText({ text }: { text: string }) {
 export function FileView({ file }: { file: FileInfo }) {
   if (isImage(file.contentType)) {
     return (
-      <a className="file-image" href={fileUrl(file.id)} target="_blank" rel="noopener noreferrer" title={`${file.name} (${formatSize(file.size)})`}>
+      <a className="file-image" href={fileUrl(file.id, true)} target="_blank" rel="noopener noreferrer" title={`${file.name} (${formatSize(file.size)})`}>
         <img src={fileUrl(file.id, true)} alt={file.name} loading="lazy" />
       </a>
     );
