@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
+import { gatewayOf } from '../../src/server/realtime/routes.js';
 import { makeOrg, makeUser } from '../../src/server/testing/factories.js';
 import { browserAvailable, shot, startE2E, type E2E } from './harness.js';
 import { gradientPng } from './png.js';
@@ -188,6 +189,38 @@ run('web: two organizations chat in the browser', () => {
     await page.reload();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
   });
+
+  it('sends again, once, a message that failed while the server could not be reached, when the connection is back', async () => {
+    const org = await makeOrg(e.t.ctx, { name: 'Offline Org', plan: 'basic' });
+    const olly = await makeUser(e.t, { org, displayName: 'Olly Offline' });
+    const pam = await makeUser(e.t, { org, displayName: 'Pam Peer' });
+    const conv = await olly.api.call(api.conversations.startDirect, { body: { email: pam.email } });
+    const page = await e.signedIn(olly.token, { path: `/chat/${conv.id}` });
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.waitFor();
+    // The server cannot be reached: no socket, and every API request fails on the way.
+    let offline = true;
+    await page.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+      if (offline) ws.close();
+      else ws.connectToServer();
+    });
+    await page.route(/\/api\/v1\//, (route) => (offline ? route.abort('internetdisconnected') : route.continue()));
+    gatewayOf(e.t.ctx).disconnectUser(olly.user.id);
+    // Sent once the page knows it is offline (a send on a socket still thought open would wait
+    // for its answer before going over HTTP).
+    await page.getByText('Offline — reconnecting').waitFor();
+    await box.fill('written while offline');
+    await box.press('Enter');
+    await page.getByText('Retry').first().waitFor();
+    await shot(page, 'chat', '07-failed-offline');
+    // Back: the socket reopens and the message goes by itself, stored once.
+    offline = false;
+    await page.locator('[data-testid=message]', { hasText: 'written while offline' }).waitFor({ timeout: 30_000 });
+    await expect.poll(async () => (await pam.api.call(api.messages.list, { params: { id: conv.id }, query: {} })).items.map((m) => m.body), { timeout: 10_000 }).toEqual([
+      'written while offline',
+    ]);
+    await expect(page.getByText('Retry').count()).resolves.toBe(0);
+  }, 60_000);
 
   it('works on a phone-sized screen: list, then the chat with a way back', async () => {
     const acme = await makeOrg(e.t.ctx, { name: 'Acme Mobile', plan: 'basic' });

@@ -238,8 +238,8 @@ export class ChatStore {
     this.changed();
   }
 
-  failPending(id: string, clientId: string, error: string): void {
-    this.setThread(id, { pending: this.thread(id).pending.map((p) => (p.clientId === clientId ? { ...p, failed: error } : p)) });
+  failPending(id: string, clientId: string, error: string, retryable = false): void {
+    this.setThread(id, { pending: this.thread(id).pending.map((p) => (p.clientId === clientId ? { ...p, failed: error, retryable } : p)) });
     this.changed();
   }
 

@@ -55,6 +55,8 @@ export interface PendingMessage {
   fileNames: string[];
   createdAt: string;
   failed?: string;
+  /** It failed for want of a connection (not refused): it is sent again once the connection is back. */
+  retryable?: boolean;
 }
 
 export function dropAcknowledged(pending: readonly PendingMessage[], messages: readonly Message[]): PendingMessage[] {

@@ -20,7 +20,7 @@ import { Icon } from '../Icon.js';
 
 export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
-  const { store, sendTyping, sendMessage } = useChats();
+  const { store, sendTyping, sendMessage, status } = useChats();
   const [error, setError] = useState<string | null>(null);
   const [panel, setPanel] = useState<'members' | 'files' | null>(null);
   const [missing, setMissing] = useState(false);
@@ -49,6 +49,14 @@ export function ChatView({ id }: { id: string }) {
     },
     [],
   );
+
+  // Messages that failed for want of a connection go again once it is back (same clientId, so
+  // one that did reach the server is not stored twice); refused ones wait for the user.
+  const retryRef = useRef<(clientId: string) => void>(() => undefined);
+  useEffect(() => {
+    if (status !== 'open') return;
+    for (const p of store.thread(id).pending) if (p.failed && p.retryable) retryRef.current(p.clientId);
+  }, [status, id, store]);
 
   if (!conv && (gone || missing)) {
     return (
@@ -87,7 +95,8 @@ export function ChatView({ id }: { id: string }) {
           sentFiles.current.delete(p.clientId);
           store.applyMessage(res, true);
         },
-        (err: unknown) => store.failPending(id, p.clientId, errorText(err)),
+        // No answer at all, or a server that could not take it now: worth sending again.
+        (err: unknown) => store.failPending(id, p.clientId, errorText(err), !(err instanceof ApiError) || err.status === 503),
       );
   };
 
@@ -106,6 +115,7 @@ export function ChatView({ id }: { id: string }) {
     store.addPending(id, again);
     deliver(again, sentFiles.current.get(clientId) ?? []);
   };
+  retryRef.current = retry;
 
   const edit = async (m: Message, body: string) => {
     store.applyMessage(await client.call(api.messages.edit, { params: { id, messageId: m.id }, body: { body } }), false);
