@@ -1,59 +1,14 @@
 import * as authApi from './api/auth.js';
-import * as conversationsApi from './api/conversations.js';
-import * as messagesApi from './api/messages.js';
 import type { Conversation, Message } from './api/shapes.js';
-import { ApiError, type ParleyClient } from './client.js';
+import { ApiError } from './client.js';
 import { WS_CLOSE, type ClientEvent, type ServerEvent } from './events.js';
+import { changesAfter, everyConversation, messagesAfter } from './realtime-paging.js';
+import type { RealtimeOptions, WebSocketLike } from './realtime-types.js';
 import { PendingSends, type SentAnswer } from './socket-sends.js';
 
 export { SocketSendError, type SentAnswer } from './socket-sends.js';
 
-/**
- * The part of a WebSocket this client uses: the browser's global `WebSocket` and Node's `ws`
- * both fit, so this file imports neither (pass the constructor in). Handler parameters are
- * `never` so that either implementation's event types are accepted.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: never) => void) | null;
-  onmessage: ((ev: never) => void) | null;
-  onclose: ((ev: never) => void) | null;
-  onerror: ((ev: never) => void) | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-export type RealtimeStatus = 'connecting' | 'open' | 'reconnecting' | 'ended' | 'closed';
-
-export interface RealtimeOptions {
-  /** The API client (its base URL and token are used for the socket and for catching up). */
-  api: ParleyClient;
-  WebSocket: WebSocketConstructor;
-  onEvent: (event: ServerEvent) => void;
-  onStatus?: (status: RealtimeStatus, detail?: { code?: number; reason?: string; retryInMs?: number }) => void;
-  /** Errors that do not stop the client (a failed catch-up, an unparseable frame). */
-  onError?: (err: Error) => void;
-  /**
-   * Track every conversation of the user: on the first connection the chat list is the
-   * baseline; after a reconnect, messages of every chat written meanwhile (new chats included)
-   * are fetched and delivered as `message.created`, in `seq` order, then the edits and deletions
-   * made meanwhile as `message.updated` / `message.deleted`, in `changeSeq` order. Without it, a
-   * chat is followed from the first event heard (or `track`); its first catch-up then replays all
-   * of its edits and deletions, as the client knows no earlier change number for it.
-   */
-  syncConversations?: boolean;
-  /** With `syncConversations`: each chat list as it is read (at start and after every reconnect). */
-  onConversations?: (list: Conversation[]) => void;
-  /**
-   * Puts the token in the socket URL (`?token=`), the only way a browser's WebSocket can carry
-   * it. False for a WebSocket constructor that sends it as an `Authorization` header itself:
-   * URLs end up in the logs of proxies.
-   */
-  tokenInUrl?: boolean;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-}
+export type { RealtimeOptions, RealtimeStatus, WebSocketConstructor, WebSocketLike } from './realtime-types.js';
 
 type ChangeEvent = Extract<ServerEvent, { type: 'message.updated' | 'message.deleted' }>;
 type MessageEvent = ChangeEvent | Extract<ServerEvent, { type: 'message.created' }>;
@@ -76,7 +31,6 @@ interface ConvState {
 }
 
 const OPEN = 1;
-const PAGE = 100;
 /** A send on the socket not answered by then is sent again over HTTP (same clientId). */
 const SEND_TIMEOUT_MS = 10_000;
 
@@ -184,31 +138,13 @@ export class RealtimeClient {
    * Every message of a conversation edited or deleted after change `lastChangeSeq`, in its
    * current state, by ascending `changeSeq`, fetched page by page.
    */
-  async catchUpChanges(conversationId: string, lastChangeSeq: number): Promise<Message[]> {
-    const out: Message[] = [];
-    let changedAfter = lastChangeSeq;
-    for (;;) {
-      const page = await this.opts.api.call(messagesApi.list, { params: { id: conversationId }, query: { changedAfter, limit: PAGE } });
-      // A server that does not number changes ignores `changedAfter` and answers history.
-      if (page.items.some((m) => typeof m.changeSeq !== 'number')) return out;
-      out.push(...page.items);
-      const next = Number(page.next);
-      if (page.next === undefined || !(next > changedAfter)) return out;
-      changedAfter = next;
-    }
+  catchUpChanges(conversationId: string, lastChangeSeq: number): Promise<Message[]> {
+    return changesAfter(this.opts.api, conversationId, lastChangeSeq);
   }
 
   /** Every message of a conversation after `lastSeq`, oldest first, fetched page by page. */
-  async catchUp(conversationId: string, lastSeq: number): Promise<Message[]> {
-    const out: Message[] = [];
-    let after = lastSeq;
-    for (;;) {
-      const page = await this.opts.api.call(messagesApi.list, { params: { id: conversationId }, query: { after, limit: PAGE } });
-      out.push(...page.items);
-      const last = page.items[page.items.length - 1];
-      if (!last || page.items.length < PAGE) return out;
-      after = last.seq;
-    }
+  catchUp(conversationId: string, lastSeq: number): Promise<Message[]> {
+    return messagesAfter(this.opts.api, conversationId, lastSeq);
   }
 
   private open(): void {
@@ -372,15 +308,8 @@ export class RealtimeClient {
    * Every chat of the user, page after page: a chat beyond the first page left untracked would
    * later be caught up from its first message, replaying its whole history.
    */
-  async allConversations(): Promise<Conversation[]> {
-    const out: Conversation[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.opts.api.call(conversationsApi.list, { query: cursor ? { limit: PAGE, cursor } : { limit: PAGE } });
-      out.push(...page.items);
-      cursor = page.next;
-    } while (cursor);
-    return out;
+  allConversations(): Promise<Conversation[]> {
+    return everyConversation(this.opts.api);
   }
 
   private onMessageCreated(event: Extract<ServerEvent, { type: 'message.created' }>): void {
