@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import { describeEachDb } from '../testing/each-db.js';
@@ -35,6 +36,26 @@ describeEachDb('cross-site requests carrying only the session cookie', (t) => {
     // A sibling subdomain is the same "site" for SameSite=Lax, and refused all the same.
     const sibling = await post('/api/v1/conversations/direct', { cookie, origin: 'https://chat.evil.example' }, { email: 'x@y.example' });
     expect(sibling.status).toBe(403);
+  });
+
+  it('refuses the cookie from another site however the request is spelled: an empty Authorization header, a spaced cookie name', async () => {
+    const ann = await makeUser(t());
+    const token = (await cookieOf(ann.email)).split('=')[1]!.split(';')[0]!;
+    const { port } = new URL(t().url);
+    const raw = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/auth/logout', headers: { origin: 'https://evil.example', ...headers } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await raw({ authorization: '', cookie: `parley_session=${token}` })).toBe(403);
+    expect(await raw({ cookie: `parley_session =${token}` })).toBe(403);
+    expect(await raw({ cookie: `other=1;  parley_session = ${token}` })).toBe(403);
+    // The session survived all three.
+    expect((await fetch(`${t().url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
   it('accepts the same request from the deployment itself, or without an Origin', async () => {

@@ -21,11 +21,16 @@ export function sameOrigin(ctx: AppContext, req: FastifyRequest): boolean {
 }
 
 /**
- * True when the session can only come from the cookie (a browser's ambient credential). Reads
- * the raw header, so it works before the cookie plugin has parsed it.
+ * True when the session would come from the cookie (a browser's ambient credential): exactly
+ * when `requestToken` takes it, so the two cannot disagree. An empty Authorization header counts
+ * as none, and a cookie name is trimmed as the cookie parser trims it. Reads the raw header, so
+ * it works before the cookie plugin has parsed it.
  */
 export function cookieOnly(req: FastifyRequest, cookieName: string): boolean {
-  if (req.headers.authorization !== undefined) return false;
+  if (req.headers.authorization) return false;
   const raw = req.headers.cookie ?? '';
-  return raw.split(';').some((part) => part.trimStart().startsWith(`${cookieName}=`));
+  return raw.split(';').some((part) => {
+    const eq = part.indexOf('=');
+    return eq > 0 && part.slice(0, eq).trim() === cookieName;
+  });
 }

@@ -40,7 +40,8 @@ export function registerRealtimeRoutes(_router: Router, ctx: AppContext, app: Fa
       // cookie alone proves nothing about who opened the socket (cross-site WebSocket
       // hijacking). Cookie-authenticated upgrades must come from our own origin; a Bearer
       // header or ?token= is something a foreign page cannot send without the token itself.
-      const cookieOnly = req.headers.authorization === undefined;
+      // An empty Authorization header is none, as `requestToken` takes it.
+      const cookieOnly = !req.headers.authorization;
       const crossSite = cookieOnly && !sameOrigin(ctx, req);
       let token = crossSite ? null : requestToken(req);
       let auth = token ? await findSession(ctx.db, token) : null;

@@ -148,6 +148,8 @@ describeEachDb('security: authentication edges', (t) => {
       expect(res.status, origin).toBe(403);
       expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'forbidden' } });
     }
+    // An empty Authorization header is no credential of its own: the cookie is still checked.
+    expect((await handshake(t(), { cookie: s.cookie, authorization: '', origin: 'https://evil.example' })).status).not.toBe(101);
     // Same origin (the public URL, or the Host the browser connected to) is fine.
     expect(await handshake(t(), { cookie: s.cookie, origin: t().url })).toMatchObject({ status: 101, userId: u.user.id });
     expect(await handshake(t(), { cookie: s.cookie, origin: `http://${host}` })).toMatchObject({ status: 101, userId: u.user.id });
