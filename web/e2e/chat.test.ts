@@ -7,6 +7,32 @@ import { gradientPng } from './png.js';
 
 const run = browserAvailable() ? describe : describe.skip;
 
+/**
+ * Two colleagues in a direct chat, the first signed in on it, then cut off from the server: no
+ * socket, and the API requests `blocked` matches fail on the way (sent once the page knows it
+ * is offline: a send on a socket still thought open waits for its answer before going over
+ * HTTP). `reconnect()` lets everything through again.
+ */
+async function offlineChat(e: E2E, orgName: string, blocked: (url: string, method: string) => boolean) {
+  const org = await makeOrg(e.t.ctx, { name: orgName, plan: 'basic' });
+  const me = await makeUser(e.t, { org, displayName: `${orgName} Writer` });
+  const peer = await makeUser(e.t, { org, displayName: `${orgName} Peer` });
+  const conv = await me.api.call(api.conversations.startDirect, { body: { email: peer.email } });
+  const page = await e.signedIn(me.token, { path: `/chat/${conv.id}` });
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.waitFor();
+  let offline = true;
+  await page.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+    if (offline) ws.close();
+    else ws.connectToServer();
+  });
+  await page.route(/\/api\/v1\//, (route) => (offline && blocked(route.request().url(), route.request().method()) ? route.abort('internetdisconnected') : route.continue()));
+  gatewayOf(e.t.ctx).disconnectUser(me.user.id);
+  await page.getByText('Offline — reconnecting').waitFor();
+  const bodiesAtPeer = async () => (await peer.api.call(api.messages.list, { params: { id: conv.id }, query: {} })).items.map((m) => m.body);
+  return { page, box, bodiesAtPeer, reconnect: () => (offline = false) };
+}
+
 run('web: two organizations chat in the browser', () => {
   let e: E2E;
   beforeAll(async () => {
@@ -191,35 +217,35 @@ run('web: two organizations chat in the browser', () => {
   });
 
   it('sends again, once, a message that failed while the server could not be reached, when the connection is back', async () => {
-    const org = await makeOrg(e.t.ctx, { name: 'Offline Org', plan: 'basic' });
-    const olly = await makeUser(e.t, { org, displayName: 'Olly Offline' });
-    const pam = await makeUser(e.t, { org, displayName: 'Pam Peer' });
-    const conv = await olly.api.call(api.conversations.startDirect, { body: { email: pam.email } });
-    const page = await e.signedIn(olly.token, { path: `/chat/${conv.id}` });
-    const box = page.getByRole('textbox', { name: 'Message' });
-    await box.waitFor();
-    // The server cannot be reached: no socket, and every API request fails on the way.
-    let offline = true;
-    await page.routeWebSocket(/\/api\/v1\/events/, (ws) => {
-      if (offline) ws.close();
-      else ws.connectToServer();
-    });
-    await page.route(/\/api\/v1\//, (route) => (offline ? route.abort('internetdisconnected') : route.continue()));
-    gatewayOf(e.t.ctx).disconnectUser(olly.user.id);
-    // Sent once the page knows it is offline (a send on a socket still thought open would wait
-    // for its answer before going over HTTP).
-    await page.getByText('Offline — reconnecting').waitFor();
+    // The server cannot be reached at all: every API request fails on the way.
+    const { page, box, bodiesAtPeer, reconnect } = await offlineChat(e, 'Offline Org', () => true);
     await box.fill('written while offline');
     await box.press('Enter');
     await page.getByText('Retry').first().waitFor();
     await shot(page, 'chat', '07-failed-offline');
     // Back: the socket reopens and the message goes by itself, stored once.
-    offline = false;
+    reconnect();
     await page.locator('[data-testid=message]', { hasText: 'written while offline' }).waitFor({ timeout: 30_000 });
-    await expect.poll(async () => (await pam.api.call(api.messages.list, { params: { id: conv.id }, query: {} })).items.map((m) => m.body), { timeout: 10_000 }).toEqual([
-      'written while offline',
-    ]);
+    await expect.poll(bodiesAtPeer, { timeout: 10_000 }).toEqual(['written while offline']);
     await expect(page.getByText('Retry').count()).resolves.toBe(0);
+  }, 60_000);
+
+  it('keeps a message that could not be sent across a reload of the page, and sends it once when it can', async () => {
+    // Only sends fail; the rest of the API (and the page itself) still loads.
+    const { page, box, bodiesAtPeer, reconnect } = await offlineChat(e, 'Reload Org', (url, method) => method === 'POST' && /\/messages$/.test(new URL(url).pathname));
+    await box.fill('survives a reload');
+    await box.press('Enter');
+    await page.getByText('Retry').first().waitFor();
+    await page.reload();
+    await page.locator('[data-testid=pending-message]', { hasText: 'survives a reload' }).waitFor();
+    await shot(page, 'chat', '08-unsent-after-reload');
+    reconnect();
+    await page.locator('[data-testid=message]', { hasText: 'survives a reload' }).waitFor({ timeout: 30_000 });
+    await expect.poll(bodiesAtPeer, { timeout: 10_000 }).toEqual(['survives a reload']);
+    // Sent: a further reload brings nothing back.
+    await page.reload();
+    await page.locator('[data-testid=message]', { hasText: 'survives a reload' }).waitFor();
+    await expect(page.locator('[data-testid=pending-message]').count()).resolves.toBe(0);
   }, 60_000);
 
   it('works on a phone-sized screen: list, then the chat with a way back', async () => {

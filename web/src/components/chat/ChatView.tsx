@@ -4,6 +4,7 @@ import type { FileInfo, Message } from '../../../../src/shared/api/shapes.js';
 import { useChats } from '../../chat-context.js';
 import { api, client } from '../../lib/client.js';
 import { conversationBadges, conversationTitle, memberCountText, otherParticipant, writeBlock } from '../../lib/conversations.js';
+import { loadUnsent, saveUnsent } from '../../lib/drafts.js';
 import { newClientId, type PendingMessage } from '../../lib/messages.js';
 import { errorText, reasonText } from '../../lib/reasons.js';
 import { navigate, onLinkClick } from '../../lib/router.js';
@@ -50,6 +51,16 @@ export function ChatView({ id }: { id: string }) {
     [],
   );
 
+  // Messages left unsent by an earlier page of this tab come back, to be sent again.
+  useEffect(() => {
+    const shown = new Set(store.thread(id).pending.map((p) => p.clientId));
+    for (const { pending, files } of loadUnsent(id)) {
+      if (shown.has(pending.clientId)) continue;
+      sentFiles.current.set(pending.clientId, files);
+      store.addPending(id, { ...pending, failed: pending.failed ?? 'Not sent yet', retryable: pending.retryable ?? true });
+    }
+  }, [id, store]);
+
   // Messages that failed for want of a connection go again once it is back (same clientId, so
   // one that did reach the server is not stored twice); refused ones wait for the user.
   const retryRef = useRef<(clientId: string) => void>(() => undefined);
@@ -57,6 +68,44 @@ export function ChatView({ id }: { id: string }) {
     if (status !== 'open') return;
     for (const p of store.thread(id).pending) if (p.failed && p.retryable) retryRef.current(p.clientId);
   }, [status, id, store]);
+
+  // Messages not acknowledged yet are kept in the tab (a reload does not lose them) and, once
+  // restored, sent again with their clientId: one that did reach the server is not stored twice.
+  const keepUnsent = () => saveUnsent(id, store.thread(id).pending.map((p) => ({ pending: p, files: sentFiles.current.get(p.clientId) ?? [] })));
+
+  const deliver = (p: PendingMessage, files: FileInfo[]) => {
+    sendMessage(id, { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) })
+      .then(
+        (res) => {
+          sentFiles.current.delete(p.clientId);
+          store.applyMessage(res, true);
+          keepUnsent();
+        },
+        // No answer at all, or a server that could not take it now: worth sending again.
+        (err: unknown) => {
+          store.failPending(id, p.clientId, errorText(err), !(err instanceof ApiError) || err.status === 503);
+          keepUnsent();
+        },
+      );
+  };
+
+  const send = (body: string, files: FileInfo[]) => {
+    const p: PendingMessage = { clientId: newClientId(), body, fileNames: files.map((f) => f.name), createdAt: new Date().toISOString() };
+    sentFiles.current.set(p.clientId, files);
+    store.addPending(id, p);
+    keepUnsent();
+    deliver(p, files);
+  };
+
+  const retry = (clientId: string) => {
+    const p = store.thread(id).pending.find((x) => x.clientId === clientId);
+    if (!p) return;
+    store.removePending(id, clientId);
+    const again = { ...p, failed: undefined };
+    store.addPending(id, again);
+    deliver(again, sentFiles.current.get(clientId) ?? []);
+  };
+  retryRef.current = retry;
 
   if (!conv && (gone || missing)) {
     return (
@@ -88,34 +137,6 @@ export function ChatView({ id }: { id: string }) {
   const block = writeBlock(conv, meId);
   const composerBlock = block ? block.message || reasonText(block.reason, null) : null;
 
-  const deliver = (p: PendingMessage, files: FileInfo[]) => {
-    sendMessage(id, { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) })
-      .then(
-        (res) => {
-          sentFiles.current.delete(p.clientId);
-          store.applyMessage(res, true);
-        },
-        // No answer at all, or a server that could not take it now: worth sending again.
-        (err: unknown) => store.failPending(id, p.clientId, errorText(err), !(err instanceof ApiError) || err.status === 503),
-      );
-  };
-
-  const send = (body: string, files: FileInfo[]) => {
-    const p: PendingMessage = { clientId: newClientId(), body, fileNames: files.map((f) => f.name), createdAt: new Date().toISOString() };
-    sentFiles.current.set(p.clientId, files);
-    store.addPending(id, p);
-    deliver(p, files);
-  };
-
-  const retry = (clientId: string) => {
-    const p = store.thread(id).pending.find((x) => x.clientId === clientId);
-    if (!p) return;
-    store.removePending(id, clientId);
-    const again = { ...p, failed: undefined };
-    store.addPending(id, again);
-    deliver(again, sentFiles.current.get(clientId) ?? []);
-  };
-  retryRef.current = retry;
 
   const edit = async (m: Message, body: string) => {
     store.applyMessage(await client.call(api.messages.edit, { params: { id, messageId: m.id }, body: { body } }), false);
