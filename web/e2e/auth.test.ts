@@ -21,6 +21,10 @@ run('web: accounts in the browser', () => {
     const email = `new-${uniq()}@fresh-${uniq()}.example`;
     await page.goto('/');
     await page.waitForURL(/\/login/);
+    // The page names its icon, and the server has it (no 404 in every page's console).
+    const icon = await page.locator('link[rel=icon]').getAttribute('href');
+    const iconRes = await page.request.get(icon!);
+    expect([iconRes.status(), iconRes.headers()['content-type']]).toEqual([200, expect.stringContaining('image/svg+xml')]);
     await shot(page, 'auth', '01-login');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByLabel('Your name').fill('Nora Newman');

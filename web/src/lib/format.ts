@@ -23,8 +23,14 @@ export function formatTime(iso: string, now: Date = new Date()): string {
 }
 
 export function initials(name: string): string {
-  const words = name.replace(/@.*$/, '').split(/[\s._-]+/).filter(Boolean);
-  const s = (words[0]?.[0] ?? '') + (words.length > 1 ? (words[words.length - 1]?.[0] ?? '') : '');
+  // The first letter or digit of each word, whole (an accent or a character beyond the BMP is not
+  // cut in half), so punctuation such as "<" or quotes never stands for a name.
+  const letters = name
+    .replace(/@.*$/, '')
+    .split(/[\s._-]+/)
+    .map((w) => /[\p{L}\p{N}]/u.exec(w)?.[0] ?? '')
+    .filter(Boolean);
+  const s = (letters[0] ?? '') + (letters.length > 1 ? letters[letters.length - 1]! : '');
   return (s || '?').toUpperCase();
 }
 

@@ -39,6 +39,10 @@ describe('files helpers', () => {
     expect(formatSize(50 * 1024 * 1024)).toBe('50 MB');
     expect(initials('Ann Lee')).toBe('AL');
     expect(initials('bob@x.example')).toBe('B');
+    expect(initials('<img src=x onerror=alert(1)>Bob')).toBe('IO');
+    expect(initials('"Quoted" (Name)')).toBe('QN');
+    expect(initials('𝒜nna Ölund')).toBe('𝒜Ö');
+    expect(initials('— ·')).toBe('?');
     expect(isImage('image/png')).toBe(true);
     expect(isImage('image/svg+xml')).toBe(false);
   });
