@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser } from '../testing/factories.js';
+import { sleep, TestSocket } from '../realtime/test-socket.js';
 import type { TestServer } from '../testing/server.js';
 import { auditOf, cid, expectApiError, recordEvents } from './test-helpers.js';
 
@@ -119,6 +120,14 @@ describeEachDb('message requests', (t) => {
     expect(blocked).toMatchObject({ state: 'blocked', reason: 'blocked' });
     expect(await sam.api.call(api.conversations.get, { params: { id: req.id } })).toMatchObject({ state: 'blocked', reason: 'blocked' });
     await expectApiError(sam.api.call(api.messages.send, { params: { id: req.id }, body: { clientId: cid(), body: 'hey' } }), 403, 'policy_refused', 'blocked');
+    // Neither side is shown typing in the blocked chat.
+    const [ritaSocket, samSocket] = await Promise.all([TestSocket.open(t().url, { token: rita.token }), TestSocket.open(t().url, { token: sam.token })]);
+    samSocket.send({ type: 'typing', conversationId: req.id });
+    ritaSocket.send({ type: 'typing', conversationId: req.id });
+    await sleep(300);
+    expect(ritaSocket.count((e) => e.type === 'typing') + samSocket.count((e) => e.type === 'typing')).toBe(0);
+    ritaSocket.close();
+    samSocket.close();
     await expectApiError(sam.api.call(api.conversations.startDirect, { body: { email: rita.email } }), 403, 'policy_refused', 'blocked');
     const search = await sam.api.call(api.directory.search, { query: { q: rita.email } });
     expect(search.items[0]?.canMessage).toMatchObject({ allowed: false, reason: 'blocked' });

@@ -112,9 +112,10 @@ export class Gateway {
   }
 
   /**
-   * Whether a member may be shown typing in a chat beyond its stored state (the rules of this
-   * moment: a chat that policy made read-only, a request not theirs to write in). Given by the
-   * conversations domain; checked with membership, on the same schedule.
+   * Whether a member may be shown typing in a chat: exactly when they could send it a message
+   * now (a declined or blocked chat, one that policy made read-only, a request not theirs to
+   * write in: no). Given by the conversations domain (`registerRealtimeRoutes` always sets it);
+   * checked with membership, on the same schedule.
    */
   mayType: ((conversationId: string, userId: string) => Promise<boolean>) | null = null;
 
@@ -339,7 +340,7 @@ export class Gateway {
         .then(async (t) => {
           entry.member = t.member;
           entry.others = t.others;
-          entry.writable = t.writable && t.member && (this.mayType ? await this.mayType(conversationId, c.userId) : true);
+          entry.writable = t.member && (this.mayType ? await this.mayType(conversationId, c.userId) : true);
           entry.checkedAt = Date.now();
           entry.version = version;
         })

@@ -26,24 +26,19 @@ export interface TypingTarget {
   member: boolean;
   /** The other current members (empty unless `member`). */
   others: string[];
-  /** Whether the conversation is in a state where people write (not declined or blocked). */
-  writable: boolean;
 }
 
-/** Who should see `userId` typing in a conversation, and whether they may type there at all. */
+/**
+ * Who should see `userId` typing in a conversation. Whether they may type there at all (the
+ * chat's state and the rules of this moment) is the gateway's `mayType`, the send rules.
+ */
 export async function typingTarget(db: Executor, conversationId: string, userId: string): Promise<TypingTarget> {
-  const conv = await db.selectFrom('conversations').select('state').where('id', '=', conversationId).executeTakeFirst();
-  if (!conv) return { member: false, others: [], writable: false };
   const members = await db
     .selectFrom('conversation_members')
     .select('user_id')
     .where('conversation_id', '=', conversationId)
     .where('left_at', 'is', null)
     .execute();
-  if (!members.some((m) => m.user_id === userId)) return { member: false, others: [], writable: false };
-  return {
-    member: true,
-    others: members.filter((m) => m.user_id !== userId).map((m) => m.user_id),
-    writable: conv.state !== 'declined' && conv.state !== 'blocked',
-  };
+  if (!members.some((m) => m.user_id === userId)) return { member: false, others: [] };
+  return { member: true, others: members.filter((m) => m.user_id !== userId).map((m) => m.user_id) };
 }
