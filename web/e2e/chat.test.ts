@@ -191,29 +191,56 @@ run('web: two organizations chat in the browser', () => {
     await shot(page, 'chat', '05-history-top');
   });
 
-  it('keeps what was typed in a chat while others are open, and after a reload; sends indentation as written', async () => {
+  it('keeps what was typed and the files picked in a chat while others are open, and after a reload; sends indentation as written', async () => {
     const org = await makeOrg(e.t.ctx, { name: 'Draft Org', plan: 'basic' });
     const dora = await makeUser(e.t, { org, displayName: 'Dora Draft' });
     const finn = await makeUser(e.t, { org, displayName: 'Finn First' });
     const gus = await makeUser(e.t, { org, displayName: 'Gus Second' });
     const one = await dora.api.call(api.conversations.startDirect, { body: { email: finn.email } });
-    const two = await dora.api.call(api.conversations.startDirect, { body: { email: gus.email } });
+    await dora.api.call(api.conversations.startDirect, { body: { email: gus.email } });
     const page = await e.signedIn(dora.token, { path: `/chat/${one.id}` });
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.fill('    half a thought\n  indented');
-    await page.goto(`/chat/${two.id}`);
+    // A file picked for this chat: it goes on uploading and stays while another chat is shown.
+    await page.getByTestId('file-input').setInputFiles([{ name: 'agenda.txt', mimeType: 'text/plain', buffer: Buffer.from('1. drafts\n'.repeat(50)) }]);
+    await page.getByRole('link', { name: /Gus Second/ }).first().click();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    await expect(page.locator('.attachments li').count()).resolves.toBe(0);
     await page.getByRole('link', { name: /Finn First/ }).first().click();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('    half a thought\n  indented');
+    await page.locator('.attachments li.done', { hasText: 'agenda.txt' }).waitFor();
     await page.reload();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('    half a thought\n  indented');
+    await page.locator('.attachments li.done', { hasText: 'agenda.txt' }).waitFor();
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('[data-testid=message]', { hasText: 'half a thought' }).waitFor();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    await expect(page.locator('.attachments li').count()).resolves.toBe(0);
     const sent = await finn.api.call(api.messages.list, { params: { id: one.id }, query: {} });
-    expect(sent.items.map((m) => m.body)).toEqual(['    half a thought\n  indented']);
+    expect(sent.items.map((m) => [m.body, m.files.map((f) => f.name)])).toEqual([['    half a thought\n  indented', ['agenda.txt']]]);
     await page.reload();
     await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    await expect(page.locator('.attachments li').count()).resolves.toBe(0);
+  });
+
+  it('keeps no draft for the next person who signs in on the same tab', async () => {
+    const org = await makeOrg(e.t.ctx, { name: 'Shared Desk Org', plan: 'basic' });
+    const sam = await makeUser(e.t, { org, displayName: 'Sam Shared' });
+    const tess = await makeUser(e.t, { org, displayName: 'Tess Next' });
+    const conv = await sam.api.call(api.conversations.startDirect, { body: { email: tess.email } });
+    const page = await e.signedIn(sam.token, { path: `/chat/${conv.id}` });
+    await page.getByRole('textbox', { name: 'Message' }).fill('not for Tess to read');
+    await page.getByTestId('file-input').setInputFiles([{ name: 'private.txt', mimeType: 'text/plain', buffer: Buffer.from('private') }]);
+    await page.locator('.attachments li.done').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await expect(page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('parley:')))).resolves.toEqual([]);
+    // Tess signs in on the same tab and opens the chat they share.
+    await page.context().addCookies([{ name: 'parley_session', value: tess.token, url: e.t.url }]);
+    await page.goto(`/chat/${conv.id}`);
+    await page.getByRole('heading', { name: 'Sam Shared' }).waitFor();
+    await expect(page.getByRole('textbox', { name: 'Message' }).inputValue()).resolves.toBe('');
+    await expect(page.locator('.attachments li').count()).resolves.toBe(0);
   });
 
   it('sends again, once, a message that failed while the server could not be reached, when the connection is back', async () => {

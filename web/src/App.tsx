@@ -4,6 +4,7 @@ import { ApiError } from '../../src/shared/client.js';
 import { AuthPages, isPublicPath } from './components/auth/AuthPages.js';
 import { Shell } from './components/Shell.js';
 import { api, client } from './lib/client.js';
+import { forgetDrafts } from './lib/drafts.js';
 import { errorText } from './lib/reasons.js';
 import { navigate, useLocation } from './lib/router.js';
 import { SessionContext, type Session } from './session.js';
@@ -34,6 +35,7 @@ export function App() {
     } catch {
       // Signed out locally whatever the server says; the cookie may already be gone.
     }
+    forgetDrafts();
     setState({ kind: 'anon' });
     navigate('/login');
   }, []);

@@ -1,10 +1,13 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
+import type { AttachmentDrafts } from './lib/attachments.js';
 import type { ChatStore } from './lib/chat-store.js';
 import type { Message } from '../../src/shared/api/shapes.js';
 import type { RealtimeStatus } from '../../src/shared/realtime-client.js';
 
 export interface Chats {
   store: ChatStore;
+  /** Files picked for each chat's next message. */
+  attachments: AttachmentDrafts;
   /** Tells the others I am typing (the realtime client sends at most one every 2 s). */
   sendTyping(conversationId: string): void;
   /**

@@ -4,6 +4,7 @@ import { RealtimeClient, SocketSendError, type RealtimeStatus, type WebSocketCon
 import { ChatsContext, type Chats } from '../chat-context.js';
 import { chatApi, startDirect } from '../lib/chat-api.js';
 import { api, client } from '../lib/client.js';
+import { AttachmentDrafts } from '../lib/attachments.js';
 import { ChatStore } from '../lib/chat-store.js';
 import { totalUnread } from '../lib/conversations.js';
 import { chatIdOf, chatPath, navigate, onLinkClick, type Loc } from '../lib/router.js';
@@ -40,6 +41,8 @@ export function Shell({ loc }: { loc: Loc }) {
   const [newChat, setNewChat] = useState<{ open: boolean; prefill: string }>({ open: false, prefill: '' });
   const [newGroup, setNewGroup] = useState(false);
   const store = useMemo(() => new ChatStore(me.user.id, chatApi), [me.user.id]);
+  const attachments = useMemo(() => new AttachmentDrafts(me.user.id), [me.user.id]);
+  useEffect(() => () => attachments.dispose(), [attachments]);
   const rt = useMemo(() => {
     let opened = false;
     // The shared realtime client (cookie-authenticated here) delivers messages in seq order and
@@ -96,8 +99,8 @@ export function Shell({ loc }: { loc: Loc }) {
   const openNewChat = useCallback((prefill = '') => setNewChat({ open: true, prefill }), []);
   const openNewGroup = useCallback(() => setNewGroup(true), []);
   const chats = useMemo<Chats>(
-    () => ({ store, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup }),
-    [store, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup],
+    () => ({ store, attachments, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup }),
+    [store, attachments, sendTyping, sendMessage, status, openByEmail, openNewChat, openNewGroup],
   );
 
   const [unread, setUnread] = useState(0);

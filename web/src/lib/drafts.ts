@@ -2,36 +2,54 @@ import type { FileInfo } from '../../../src/shared/api/shapes.js';
 import type { PendingMessage } from './messages.js';
 
 /**
- * What was typed in a chat and not sent yet, per chat, and the messages sent but not yet
- * acknowledged: kept while the user looks at other chats, and across a reload of the tab
- * (sessionStorage is the tab's own). Storage may be unavailable (private modes, quotas): they
- * are then kept only while the page is open.
+ * What was typed in a chat and not sent yet, per chat, the files picked for it, and the
+ * messages sent but not yet acknowledged: kept while the user looks at other chats, and across a
+ * reload of the tab (sessionStorage is the tab's own). Storage may be unavailable (private
+ * modes, quotas): they are then kept only while the page is open.
+ *
+ * Every key carries the signed-in user's id: on a shared computer the next person to sign in
+ * in the same tab must neither see someone else's draft nor send their unsent messages under
+ * their own name. Signing out forgets them all.
  */
-const key = (conversationId: string) => `parley:draft:${conversationId}`;
+type Kind = 'draft' | 'unsent' | 'files';
+const PREFIX = 'parley:';
+const key = (kind: Kind, owner: string, conversationId: string) => `${PREFIX}${kind}:${owner}:${conversationId}`;
 
-export function loadDraft(conversationId: string, storage: Pick<Storage, 'getItem'> | undefined = sessionStorageOrNone()): string {
+type Reader = Pick<Storage, 'getItem'> | undefined;
+type Writer = Pick<Storage, 'setItem' | 'removeItem'> | undefined;
+
+function read(storage: Reader, k: string): string | null {
   try {
-    return storage?.getItem(key(conversationId)) ?? '';
+    return storage?.getItem(k) ?? null;
   } catch {
-    return '';
+    return null;
   }
 }
 
-export function saveDraft(conversationId: string, text: string, storage: Pick<Storage, 'setItem' | 'removeItem'> | undefined = sessionStorageOrNone()): void {
+function write(storage: Writer, k: string, value: string | null): void {
   try {
-    if (text) storage?.setItem(key(conversationId), text);
-    else storage?.removeItem(key(conversationId));
+    if (value === null) storage?.removeItem(k);
+    else storage?.setItem(k, value);
   } catch {
-    // Full or refused: the draft stays in the open composer only.
+    // Full or refused: it stays on this page only.
   }
 }
 
-function sessionStorageOrNone(): Storage | undefined {
+function readList<T>(storage: Reader, k: string, valid: (v: T) => boolean): T[] {
   try {
-    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+    const parsed: unknown = JSON.parse(read(storage, k) ?? '[]');
+    return Array.isArray(parsed) ? (parsed as T[]).filter((v) => v !== null && typeof v === 'object' && valid(v)) : [];
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+export function loadDraft(owner: string, conversationId: string, storage: Reader = sessionStorageOrNone()): string {
+  return read(storage, key('draft', owner, conversationId)) ?? '';
+}
+
+export function saveDraft(owner: string, conversationId: string, text: string, storage: Writer = sessionStorageOrNone()): void {
+  write(storage, key('draft', owner, conversationId), text || null);
 }
 
 /** A message sent but not acknowledged yet, with the files it carries. */
@@ -40,22 +58,42 @@ export interface Unsent {
   files: FileInfo[];
 }
 
-const unsentKey = (conversationId: string) => `parley:unsent:${conversationId}`;
+export function loadUnsent(owner: string, conversationId: string, storage: Reader = sessionStorageOrNone()): Unsent[] {
+  return readList<Unsent>(storage, key('unsent', owner, conversationId), (u) => typeof u.pending?.clientId === 'string' && typeof u.pending.body === 'string');
+}
 
-export function loadUnsent(conversationId: string, storage: Pick<Storage, 'getItem'> | undefined = sessionStorageOrNone()): Unsent[] {
+export function saveUnsent(owner: string, conversationId: string, list: readonly Unsent[], storage: Writer = sessionStorageOrNone()): void {
+  write(storage, key('unsent', owner, conversationId), list.length > 0 ? JSON.stringify(list) : null);
+}
+
+/** Files uploaded for a chat's next message and not sent yet. */
+export function loadDraftFiles(owner: string, conversationId: string, storage: Reader = sessionStorageOrNone()): FileInfo[] {
+  return readList<FileInfo>(storage, key('files', owner, conversationId), (f) => typeof f.id === 'string' && typeof f.name === 'string' && typeof f.size === 'number');
+}
+
+export function saveDraftFiles(owner: string, conversationId: string, files: readonly FileInfo[], storage: Writer = sessionStorageOrNone()): void {
+  write(storage, key('files', owner, conversationId), files.length > 0 ? JSON.stringify(files) : null);
+}
+
+/** Signing out: nothing typed, picked or left unsent in this tab outlives the session. */
+export function forgetDrafts(storage: (Pick<Storage, 'key' | 'removeItem'> & { readonly length: number }) | undefined = sessionStorageOrNone()): void {
   try {
-    const parsed: unknown = JSON.parse(storage?.getItem(unsentKey(conversationId)) ?? '[]');
-    return Array.isArray(parsed) ? (parsed as Unsent[]).filter((u) => typeof u?.pending?.clientId === 'string' && typeof u.pending.body === 'string') : [];
+    if (!storage) return;
+    const mine: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const k = storage.key(i);
+      if (k?.startsWith(PREFIX)) mine.push(k);
+    }
+    for (const k of mine) storage.removeItem(k);
   } catch {
-    return [];
+    // Storage refused: there was nothing kept in it either.
   }
 }
 
-export function saveUnsent(conversationId: string, list: readonly Unsent[], storage: Pick<Storage, 'setItem' | 'removeItem'> | undefined = sessionStorageOrNone()): void {
+function sessionStorageOrNone(): Storage | undefined {
   try {
-    if (list.length > 0) storage?.setItem(unsentKey(conversationId), JSON.stringify(list));
-    else storage?.removeItem(unsentKey(conversationId));
+    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
   } catch {
-    // Full or refused: unsent messages stay on this page only.
+    return undefined;
   }
 }

@@ -21,7 +21,7 @@ import { Icon } from '../Icon.js';
 
 export function ChatView({ id }: { id: string }) {
   const { me } = useSession();
-  const { store, sendTyping, sendMessage, status } = useChats();
+  const { store, sendTyping, sendMessage, status, attachments } = useChats();
   const [error, setError] = useState<string | null>(null);
   const [panel, setPanel] = useState<'members' | 'files' | null>(null);
   const [missing, setMissing] = useState(false);
@@ -54,7 +54,7 @@ export function ChatView({ id }: { id: string }) {
   // Messages left unsent by an earlier page of this tab come back, to be sent again.
   useEffect(() => {
     const shown = new Set(store.thread(id).pending.map((p) => p.clientId));
-    for (const { pending, files } of loadUnsent(id)) {
+    for (const { pending, files } of loadUnsent(meId, id)) {
       if (shown.has(pending.clientId)) continue;
       sentFiles.current.set(pending.clientId, files);
       store.addPending(id, { ...pending, failed: pending.failed ?? 'Not sent yet', retryable: pending.retryable ?? true });
@@ -71,7 +71,7 @@ export function ChatView({ id }: { id: string }) {
 
   // Messages not acknowledged yet are kept in the tab (a reload does not lose them) and, once
   // restored, sent again with their clientId: one that did reach the server is not stored twice.
-  const keepUnsent = () => saveUnsent(id, store.thread(id).pending.map((p) => ({ pending: p, files: sentFiles.current.get(p.clientId) ?? [] })));
+  const keepUnsent = () => saveUnsent(meId, id, store.thread(id).pending.map((p) => ({ pending: p, files: sentFiles.current.get(p.clientId) ?? [] })));
 
   const deliver = (p: PendingMessage, files: FileInfo[]) => {
     sendMessage(id, { clientId: p.clientId, body: p.body, ...(files.length ? { fileIds: files.map((f) => f.id) } : {}) })
@@ -208,7 +208,7 @@ export function ChatView({ id }: { id: string }) {
         <ChatBanners conv={conv} meId={meId} onAnswer={answer} />
         <ErrorNote message={error} />
         <MessageList conv={conv} onEdit={edit} onDelete={remove} onRetry={retry} onVisibleSeq={onVisibleSeq} />
-        <Composer conversationId={id} disabled={composerBlock} onSend={send} onTyping={() => sendTyping(id)} />
+        <Composer conversationId={id} owner={meId} attachments={attachments} disabled={composerBlock} onSend={send} onTyping={() => sendTyping(id)} />
       </section>
       {panel === 'members' && isGroup && <MembersPanel conv={conv} onClose={() => setPanel(null)} />}
       {panel === 'files' && <FilesPanel conv={conv} onClose={() => setPanel(null)} />}

@@ -1,88 +1,55 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
 import type { FileInfo } from '../../../../src/shared/api/shapes.js';
+import type { AttachmentDrafts } from '../../lib/attachments.js';
 import { formatSize } from '../../lib/format.js';
-import { errorText } from '../../lib/reasons.js';
-import { uploadFile, type Upload } from '../../lib/upload.js';
 import { loadDraft, saveDraft } from '../../lib/drafts.js';
 import { trimBlankLines } from '../../lib/links.js';
 import { Icon } from '../Icon.js';
-
-interface Attachment {
-  key: string;
-  name: string;
-  size: number;
-  progress: number;
-  file?: FileInfo;
-  error?: string;
-  upload?: Upload;
-}
 
 const MAX_BODY = 16 * 1024;
 
 interface Props {
   conversationId: string;
+  /** The signed-in user, whose drafts these are. */
+  owner: string;
+  /** Files picked per chat; they outlive this composer (uploads go on in another chat). */
+  attachments: AttachmentDrafts;
   disabled: string | null;
   onSend(body: string, files: FileInfo[]): void;
   onTyping(): void;
 }
 
 /** Writing a message: Enter sends, Shift+Enter breaks the line; files upload as soon as picked. */
-export function Composer({ conversationId, disabled, onSend, onTyping }: Props) {
-  const [text, setTextNow] = useState(() => loadDraft(conversationId));
+export function Composer({ conversationId, owner, attachments, disabled, onSend, onTyping }: Props) {
+  const [text, setTextNow] = useState(() => loadDraft(owner, conversationId));
   const setText = (value: string) => {
     setTextNow(value);
-    saveDraft(conversationId, value);
+    saveDraft(owner, conversationId, value);
   };
-  const [atts, setAtts] = useState<Attachment[]>([]);
+  const atts = useSyncExternalStore(
+    (listener) => attachments.subscribe(conversationId, listener),
+    () => attachments.list(conversationId),
+  );
   const fileInput = useRef<HTMLInputElement>(null);
   const area = useRef<HTMLTextAreaElement>(null);
-  const uploads = useRef(new Set<Upload>());
-
-  useEffect(() => {
-    const set = uploads.current;
-    return () => {
-      for (const u of set) u.abort();
-    };
-  }, []);
-
-  const patch = (key: string, p: Partial<Attachment>) => setAtts((list) => list.map((a) => (a.key === key ? { ...a, ...p } : a)));
 
   const pick = (files: FileList | null) => {
-    if (!files) return;
-    for (const f of Array.from(files)) {
-      const key = `${Date.now()}-${Math.random()}`;
-      const upload = uploadFile(conversationId, f, (progress) => patch(key, { progress }));
-      uploads.current.add(upload);
-      setAtts((list) => [...list, { key, name: f.name, size: f.size, progress: 0, upload }]);
-      upload.promise.then(
-        (file) => patch(key, { file, progress: 1 }),
-        (err: unknown) => {
-          if (err instanceof DOMException && err.name === 'AbortError') return;
-          patch(key, { error: errorText(err) });
-        },
-      ).finally(() => uploads.current.delete(upload));
-    }
+    if (files) attachments.add(conversationId, Array.from(files));
     if (fileInput.current) fileInput.current.value = '';
   };
 
-  const remove = (a: Attachment) => {
-    a.upload?.abort();
-    setAtts((list) => list.filter((x) => x.key !== a.key));
-  };
-
   const uploading = atts.some((a) => !a.file && !a.error);
-  const ready = atts.filter((a) => a.file).map((a) => a.file!);
+  const hasFiles = atts.some((a) => a.file);
   // What is sent: blank lines around it go, indentation (code, aligned text) stays.
   const body = trimBlankLines(text);
   const tooLong = new TextEncoder().encode(body).length > MAX_BODY;
-  const canSend = !disabled && !uploading && !tooLong && (text.trim().length > 0 || ready.length > 0);
+  const canSend = !disabled && !uploading && !tooLong && (text.trim().length > 0 || hasFiles);
 
   const send = (e?: FormEvent) => {
     e?.preventDefault();
     if (!canSend) return;
-    onSend(body, ready);
+    onSend(body, attachments.take(conversationId));
     setText('');
-    setAtts((list) => list.filter((a) => !a.file));
     area.current?.focus();
   };
 
@@ -116,7 +83,7 @@ export function Composer({ conversationId, disabled, onSend, onTyping }: Props) 
                   {Math.round(a.progress * 100)}%
                 </progress>
               )}
-              <button type="button" className="icon-btn small" onClick={() => remove(a)} aria-label={`Remove ${a.name}`}>
+              <button type="button" className="icon-btn small" onClick={() => attachments.remove(conversationId, a.key)} aria-label={`Remove ${a.name}`}>
                 <Icon name="close" size={14} />
               </button>
             </li>
