@@ -38,6 +38,7 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
     });
     const sub = new Router(child, ctx);
     sub.add(api.files.upload, async ({ auth, query, req }) => {
+      checkNameEncoding(req.url);
       const { maxBytes } = await checkUploadTarget(ctx, auth.user, query.conversationId);
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (req.isMultipart()) {
@@ -46,7 +47,7 @@ export function registerFilesRoutes(router: Router, ctx: AppContext, app: Fastif
         const form = req.parts({ limits: { fileSize: maxBytes + 1, files: 1 } })[Symbol.asyncIterator]();
         const part = await firstFile(form);
         if (!part) throw badRequest('The form has no file part');
-        const name = parseName(query.name ?? part.filename);
+        const name = query.name ?? parseName(part.filename);
         const contentType = recordedContentType(part.mimetype, name);
         return doStoreUpload(ctx, { conversationId: query.conversationId, uploaderId: auth.user.id, sessionId: auth.sessionId, name, contentType, maxBytes, source: formFileBytes(part.file, form) });
       }
@@ -112,10 +113,31 @@ async function* clientBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<U
   }
 }
 
+/** The form part's file name (`?name=` wins when given, and is checked with the query). */
 function parseName(raw: string | undefined): string {
   const r = FileName.safeParse(raw ?? '');
-  if (!r.success) throw badRequest(`Invalid file name: ${r.error.issues[0]?.message ?? 'bad value'}`, [{ path: 'query.name', message: r.error.issues[0]?.message ?? 'bad value' }]);
-  return r.data;
+  if (r.success) return r.data;
+  const why = r.error.issues[0]?.message ?? 'bad value';
+  throw badRequest(`Invalid file name in the form: ${why}`, [{ path: 'form.filename', message: why }]);
+}
+
+/**
+ * The query parser keeps a malformed percent-encoding as typed (`%E0%A4` stays those six
+ * characters), and a file name is stored and shown as given: such a name is refused instead of
+ * being kept in a form nobody typed.
+ */
+function checkNameEncoding(url: string): void {
+  const q = url.indexOf('?');
+  if (q < 0) return;
+  for (const pair of url.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq) !== 'name') continue;
+    try {
+      decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      throw badRequest('Invalid file name: it is not valid percent-encoding (UTF-8)', [{ path: 'query.name', message: 'malformed percent-encoding' }]);
+    }
+  }
 }
 
 /**

@@ -135,8 +135,18 @@ describeEachDb('files: upload and download', (t) => {
     }
     const missing = await fetch(uploadUrl(t(), conversationId), { method: 'POST', headers: { ...ann.api.headers(), 'content-type': 'application/octet-stream' }, body: 'x' });
     expect(missing.status).toBe(400);
+    // A name whose percent-encoding is broken is refused, not stored as the characters typed.
+    for (const raw of ['bad%E0%A4.txt', '%zz.txt', 'half%', 'lone%ED%A0%80.txt']) {
+      const res = await fetch(`${uploadUrl(t(), conversationId)}&name=${raw}`, { method: 'POST', headers: { ...ann.api.headers(), 'content-type': 'application/octet-stream' }, body: 'x' });
+      const json = (await res.json()) as { error: { code: string; issues?: { path: string }[] } };
+      expect([raw, res.status, json.error.code, json.error.issues?.[0]?.path]).toEqual([raw, 400, 'invalid_request', 'query.name']);
+    }
     const count = await t().ctx.db.selectFrom('files').select('id').where('conversation_id', '=', conversationId).execute();
     expect(count).toHaveLength(0);
+    // Well-formed encoding (and + for a space) is still read as such.
+    const encoded = await fetch(`${uploadUrl(t(), conversationId)}&name=caf%C3%A9+au+lait.txt`, { method: 'POST', headers: { ...ann.api.headers(), 'content-type': 'text/plain' }, body: 'x' });
+    expect(encoded.status).toBe(201);
+    expect(((await encoded.json()) as { name: string }).name).toBe('café au lait.txt');
   });
 
   it('refuses a multipart part named with a path', async () => {
@@ -144,6 +154,9 @@ describeEachDb('files: upload and download', (t) => {
     const form = multipartBody('file', '../../etc/passwd', 'text/plain', Buffer.from('x'));
     const res = await fetch(uploadUrl(t(), conversationId), { method: 'POST', headers: { ...ann.api.headers(), 'content-type': form.contentType }, body: new Uint8Array(form.body) });
     expect(res.status).toBe(400);
+    // The error names what was wrong: the form's file name, not a query parameter never sent.
+    const json = (await res.json()) as { error: { code: string; issues?: { path: string }[] } };
+    expect([json.error.code, json.error.issues?.[0]?.path]).toEqual(['invalid_request', 'form.filename']);
   });
 
   it('answers malformed and truncated forms with 400, stores nothing and leaves no temp file', async () => {
