@@ -168,6 +168,39 @@ run('web: two organizations chat in the browser', () => {
 
   });
 
+  it('shows an "image" whose bytes are none as a file to download, and a long org name ending in an ellipsis', async () => {
+    const acme = await makeOrg(e.t.ctx, { name: 'Acme Badges', plan: 'basic' });
+    const longName = `Globex ${'Intercontinental '.repeat(5)}Holdings`;
+    const globex = await makeOrg(e.t.ctx, { name: longName, plan: 'basic' });
+    const ann = await makeUser(e.t, { org: acme, displayName: 'Ann Badge' });
+    const bob = await makeUser(e.t, { org: globex, displayName: 'Bob Badge' });
+    const conv = await bob.api.call(api.conversations.startDirect, { body: { email: ann.email } });
+    const b = await e.signedIn(bob.token, { path: `/chat/${conv.id}` });
+    await b.getByTestId('file-input').setInputFiles([{ name: 'not-really.png', mimeType: 'image/png', buffer: Buffer.from('these bytes are text, not a picture') }]);
+    await b.locator('.attachments li.done').waitFor();
+    await b.getByRole('textbox', { name: 'Message' }).fill('a picture?');
+    await b.getByRole('textbox', { name: 'Message' }).press('Enter');
+
+    const a = await e.signedIn(ann.token, { path: `/chat/${conv.id}` });
+    const msg = a.locator('[data-testid=message]', { hasText: 'a picture?' });
+    const chip = msg.getByRole('link', { name: /not-really\.png/ });
+    await chip.waitFor();
+    await expect(chip.getAttribute('href')).resolves.toMatch(/^\/api\/v1\/files\/[^?]+$/);
+    await expect(msg.locator('img').count()).resolves.toBe(0);
+
+    // The badge fits its chat-list entry and says it is cut; its title gives the whole name.
+    const item = a.locator('.chat-list li', { hasText: 'Bob Badge' });
+    const badge = item.locator('.badge-external');
+    await expect(badge.getAttribute('title')).resolves.toBe(`External · ${longName}`);
+    const fit = await badge.evaluate((el) => {
+      const li = el.closest('li')!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return { inside: r.left >= li.left && r.right <= li.right + 0.5, cut: el.scrollWidth > el.clientWidth, ellipsis: getComputedStyle(el).textOverflow };
+    });
+    expect(fit).toEqual({ inside: true, cut: true, ellipsis: 'ellipsis' });
+    await shot(a, 'files', '03-not-an-image-and-long-badge');
+  });
+
   it('loads older history when scrolling up, keeping the order by seq', async () => {
     const org = await makeOrg(e.t.ctx, { name: 'History Org', plan: 'basic' });
     const hal = await makeUser(e.t, { org, displayName: 'Hal History' });

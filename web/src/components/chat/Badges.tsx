@@ -5,7 +5,7 @@ export function Badges({ badges }: { badges: Badge[] }) {
   return (
     <span className="badges">
       {badges.map((b) => (
-        <span key={b.kind} className={`badge badge-${b.kind}`}>
+        <span key={b.kind} className={`badge badge-${b.kind}`} title={b.label}>
           {b.label}
         </span>
       ))}

@@ -22,11 +22,14 @@ export function RichText({ text }: { text: string }) {
   );
 }
 
+/** A file in a message: images shown, other files (and images the browser cannot show) as a download. */
 export function FileView({ file }: { file: FileInfo }) {
-  if (isImage(file.contentType)) {
+  // The type is what the uploader declared: bytes that are no image fall back to the download.
+  const [broken, setBroken] = useState(false);
+  if (isImage(file.contentType) && !broken) {
     return (
       <a className="file-image" href={fileUrl(file.id, true)} target="_blank" rel="noopener noreferrer" title={`${file.name} (${formatSize(file.size)})`}>
-        <img src={fileUrl(file.id, true)} alt={file.name} loading="lazy" />
+        <img src={fileUrl(file.id, true)} alt={file.name} loading="lazy" onError={() => setBroken(true)} />
       </a>
     );
   }
