@@ -18,6 +18,8 @@ if (!REDIS_URL) {
   let t: TestServer;
 
   beforeAll(async () => {
+    // Two sockets asked to reconnect every 100 ms (the default is 500).
+    process.env.PARLEY_WS_GAP_CLOSE_RATE = '20';
     t = await startTestServer('sqlite', { config: { redisUrl: REDIS_URL } });
   });
 
@@ -36,5 +38,18 @@ if (!REDIS_URL) {
     t.ctx.events.publish([u.user.id], { type: 'pong' });
     await again.next((e) => e.type === 'pong');
     again.close();
+  });
+
+  it('asks them in slices, not all at once', async () => {
+    const u = await makeUser(t);
+    const sockets = await Promise.all(Array.from({ length: 7 }, () => TestSocket.open(t.url, { token: u.token })));
+    const closedAt = sockets.map((s) => s.closed.then((c) => ({ code: c.code, at: performance.now() })));
+    await killSubscriber(REDIS_URL!, (t.ctx.events as RedisBus).connectionName);
+    const closes = await Promise.all(closedAt);
+    expect(closes.map((c) => c.code)).toEqual(Array(7).fill(WS_CLOSE.eventsMissed));
+    // 2 + 2 + 2 + 1: the last slice goes three rounds (300 ms) after the first.
+    const times = closes.map((c) => c.at).sort((a, b) => a - b);
+    expect(times[6]! - times[0]!).toBeGreaterThanOrEqual(250);
+    expect(times[1]! - times[0]!).toBeLessThan(90);
   });
 });

@@ -4,6 +4,8 @@ export interface GatewayOptions {
   heartbeatMs: number;
   /** Interval of the look for sessions revoked elsewhere (see revocations.ts). */
   revocationPollMs: number;
+  /** How many sockets a second are asked to reconnect after the node may have missed events. */
+  gapCloseRate: number;
 }
 
 export function defaultGatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
@@ -11,5 +13,10 @@ export function defaultGatewayOptions(env: NodeJS.ProcessEnv = process.env): Gat
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n >= 50 ? n : fallback;
   };
-  return { heartbeatMs: ms(env.PARLEY_WS_HEARTBEAT_MS, 30_000), revocationPollMs: ms(env.PARLEY_WS_REVOCATION_POLL_MS, 2000) };
+  const rate = Number(env.PARLEY_WS_GAP_CLOSE_RATE);
+  return {
+    heartbeatMs: ms(env.PARLEY_WS_HEARTBEAT_MS, 30_000),
+    revocationPollMs: ms(env.PARLEY_WS_REVOCATION_POLL_MS, 2000),
+    gapCloseRate: Number.isInteger(rate) && rate >= 1 ? rate : 5000,
+  };
 }
