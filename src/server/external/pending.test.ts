@@ -44,6 +44,19 @@ describeEachDb('pending chats and invitations', (t) => {
     expect((await bob.api.call(api.conversations.startDirect, { body: { email } })).id).not.toBe(first.id);
   });
 
+  it('makes one pending chat and one invitation when the same start arrives several times at once', async () => {
+    const ann = await makeUser(t(), { plan: 'basic' });
+    const email = fresh();
+    const starts = await Promise.all(Array.from({ length: 6 }, () => ann.api.call(api.conversations.startDirect, { body: { email, invite: true } })));
+    expect(new Set(starts.map((c) => c.id)).size).toBe(1);
+    const rows = await t().ctx.db.selectFrom('conversations').select('id').where('created_by', '=', ann.user.id).where('pending_email', '=', email).execute();
+    expect(rows).toHaveLength(1);
+    expect(await chatInvites(t(), email)).toHaveLength(1);
+    // Bound once, the invitee has exactly one chat with Ann.
+    const joiner = await signUpAndVerify(t(), email, 'Joiner Once');
+    expect((await joiner.api.call(api.conversations.list)).items.map((c) => c.id)).toEqual([starts[0]!.id]);
+  });
+
   it('refuses pending chats the sender’s org may not start, with the reason', async () => {
     const paid = await makeOrg(t().ctx, { plan: 'paid' });
     const closed = await makeUser(t(), { org: paid });
@@ -101,6 +114,26 @@ describeEachDb('pending chats and invitations', (t) => {
     expect((await joiner.api.call(api.activity.feed)).items.some((e) => e.kind === 'request' && e.conversationId === b.id)).toBe(true);
     const { doBindPendingChats } = await import('./pending.js');
     expect(await doBindPendingChats(t().ctx, joiner.user.id)).toEqual([]);
+  });
+
+  it('binds a pending chat the rules refuse at that moment as the request it would have been, read-only until they allow it', async () => {
+    const acceptOrg = await makeOrg(t().ctx, { plan: 'channel_partner', policy: { requireAcceptance: true } });
+    const admin = await makeUser(t(), { org: acceptOrg, role: 'admin' });
+    const ann = await makeUser(t(), { plan: 'basic' });
+    const annDomain = ann.email.split('@')[1]!;
+    const email = `newbie-${uniq()}@${acceptOrg.domain}`;
+    const conv = await ann.api.call(api.conversations.startDirect, { body: { email } });
+    await admin.api.call(api.external.patchSettings, { params: { id: acceptOrg.id }, body: { blockDomains: [annDomain] } });
+    const newbie = await signUpAndVerify(t(), email, 'Newbie');
+    expect(await newbie.api.call(api.conversations.get, { params: { id: conv.id } })).toMatchObject({ state: 'readonly' });
+    await expectApiError(ann.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: cid(), body: 'blocked' } }), 403, 'policy_refused');
+
+    // The block goes: the chat is a message request, as if it had been bound while allowed.
+    await admin.api.call(api.external.patchSettings, { params: { id: acceptOrg.id }, body: { blockDomains: [] } });
+    expect((await ann.api.call(api.conversations.get, { params: { id: conv.id } })).state).toBe('request');
+    expect((await newbie.api.call(api.activity.feed)).items.some((e) => e.kind === 'request' && e.conversationId === conv.id)).toBe(true);
+    for (let i = 0; i < 5; i++) await ann.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: cid(), body: `ask ${i}` } });
+    await expectApiError(ann.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: cid(), body: 'one too many' } }), 403, 'policy_refused', 'request_limit');
   });
 
   it('holds a pending chat to the rules of the org its email will join: a request’s five messages and no files, that org’s file switch and size limit', async () => {

@@ -3,11 +3,13 @@ import { doAudit } from '../audit/service.js';
 import type { AppContext, Executor } from '../context.js';
 import { getConversationFor, publishConversation, viewerOf, type StartResult } from '../conversations/service.js';
 import { directKey, insertConversation, lockConversation, newConversationRow, updateConversationFields, upsertMembers, type ConversationRow } from '../conversations/store.js';
+import { inKeyLock } from '../db/key-lock.js';
 import { isUniqueViolation, newId, nowIso } from '../db/util.js';
 import { AppError, policyRefused } from '../http/errors.js';
 import { chatInvitationMail } from '../mail/templates.js';
 import { doRecordDirectChatStarted } from './journal.js';
-import { decideDirectChat, decidePendingChat } from './rules.js';
+import { Facts } from './facts.js';
+import { boundStateWhenRefused, decideDirectChat, decidePendingChat } from './rules.js';
 
 /**
  * Pending chats (design.md rule 2): "start communicating" with an email that has no active user
@@ -64,31 +66,32 @@ export async function doStartPendingChat(ctx: AppContext, sender: UserWithOrg, e
     if (decision.reason) throw policyRefused(decision.reason, decision.message);
     throw new AppError(403, 'forbidden', decision.message);
   }
-  const existing = await findOwnPendingChat(ctx.db, sender.id, emailNorm);
-  if (existing) {
-    const last = invite ? await lastInvitationAt(ctx.db, existing.id) : null;
-    const mail = invite && (!last || Date.now() - Date.parse(last) > REINVITE_AFTER_MS);
-    if (mail) {
-      await ctx.db.transaction().execute((trx) => doInsertInvitation(trx, sender, existing.id, email, emailNorm));
-      await sendInvitationMail(ctx, sender, email);
+  // One sender's chat with one address, whichever node the requests reach at the same moment:
+  // the look for it and the chat (or invitation) it allows are one step.
+  const started = await inKeyLock(ctx, [`pending-chat:${sender.id}:${emailNorm}`], async (trx) => {
+    const existing = await findOwnPendingChat(trx, sender.id, emailNorm);
+    if (existing) {
+      const last = invite ? await lastInvitationAt(trx, existing.id) : null;
+      const mail = invite && (!last || Date.now() - Date.parse(last) > REINVITE_AFTER_MS);
+      if (mail) await doInsertInvitation(trx, sender, existing.id, email, emailNorm);
+      return { id: existing.id, created: false, mail };
     }
-    return { conversation: await getConversationFor(ctx, viewerOf(sender), existing.id), created: false };
-  }
-  const row = newConversationRow({ kind: 'direct', state: 'pending', pending_email: emailNorm, created_by: sender.id });
-  await ctx.db.transaction().execute(async (trx) => {
+    const row = newConversationRow({ kind: 'direct', state: 'pending', pending_email: emailNorm, created_by: sender.id });
     await insertConversation(trx, row, [{ userId: sender.id, lastReadSeq: 0 }]);
     if (invite) await doInsertInvitation(trx, sender, row.id, email, emailNorm);
+    return { id: row.id, created: true, mail: invite };
   });
-  if (invite) await sendInvitationMail(ctx, sender, email);
-  await publishConversation(ctx, row.id, 'conversation.created');
-  return { conversation: await getConversationFor(ctx, viewerOf(sender), row.id), created: true };
+  if (started.mail) await sendInvitationMail(ctx, sender, email);
+  if (started.created) await publishConversation(ctx, started.id, 'conversation.created');
+  return { conversation: await getConversationFor(ctx, viewerOf(sender), started.id), created: started.created };
 }
 
 /**
  * Binds every pending chat for a newly verified user's email: each becomes a direct chat with
  * them, in the state the rules decide at this moment (a message request when their org asks for
- * acceptance). Should the rules refuse the pair now, the chat is still bound, and read-only by
- * the same read-time rule as any chat a policy change stopped. Safe to run twice.
+ * acceptance). Should the rules refuse the pair now, the chat is still bound, read-only by the
+ * same read-time rule as any chat a policy change stopped, and a request all the same when the
+ * new user's org asks for acceptance. Safe to run twice.
  */
 export async function doBindPendingChats(ctx: AppContext, userId: string): Promise<string[]> {
   const user = await getUserWithOrg(ctx.db, userId);
@@ -105,8 +108,9 @@ export async function doBindPendingChats(ctx: AppContext, userId: string): Promi
   for (const conv of pending) {
     const creator = conv.created_by ? await getUserWithOrg(ctx.db, conv.created_by) : undefined;
     if (!creator || creator.id === user.id) continue;
-    const decision = await decideDirectChat(ctx, creator, user);
-    const state = decision.allowed ? decision.state : 'live';
+    const facts = new Facts(ctx.db);
+    const decision = await decideDirectChat(ctx, creator, user, facts);
+    const state = decision.allowed ? decision.state : await boundStateWhenRefused(creator, user, facts);
     const bind = (key: string | null) =>
       ctx.db.transaction().execute(async (trx) => {
         const now = await lockConversation(trx, conv.id, ctx.dialect);

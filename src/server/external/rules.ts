@@ -65,6 +65,17 @@ export async function decideDirectChat(ctx: AppContext, sender: PersonRow, recip
   return { allowed: true, state: v.needsAcceptance ? 'request' : 'live', external: v.external };
 }
 
+/**
+ * The state a pending chat is bound in when the rules refuse the pair at that moment. It is
+ * read-only while they do (by the read-time rule), and must be, once they allow it again, what
+ * it would have been: a message request when the recipient's org asks outsiders for acceptance,
+ * not a live chat that skipped the recipient's answer.
+ */
+export async function boundStateWhenRefused(sender: PersonRow, recipient: PersonRow, facts: Facts): Promise<'request' | 'live'> {
+  if (sender.org_id === recipient.org_id) return 'live';
+  return (await facts.org(recipient.org_id))?.policy.requireAcceptance ? 'request' : 'live';
+}
+
 async function hasDeclinedRequest(db: Executor, senderId: string, recipientId: string): Promise<boolean> {
   const row = await db
     .selectFrom('conversations')
