@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'conflict',
   'email_taken',
   'email_domain_claimed', // an address on a domain another org has verified: only its owner, by signing up, may take it
+  'personal_org', // a basic org is one person's own: nobody else can be added to it
   'invalid_token',
   'rate_limited',
   'client_too_old',

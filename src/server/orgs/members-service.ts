@@ -2,12 +2,13 @@ import type { Role, User } from '../../shared/api/shapes.js';
 import type { AuthInfo } from '../accounts/sessions.js';
 import { doRevokeUserSessions } from '../accounts/sessions.js';
 import { findLiveUserByEmail, getUserWithOrg, insertUser, presentUser, type UserWithOrg } from '../accounts/store.js';
-import { doIssueEmailToken, doRetireUserTokens, normalizeEmail } from '../accounts/tokens.js';
+import { countTokensSince, doIssueEmailToken, doRetireUserTokens, normalizeEmail } from '../accounts/tokens.js';
 import { doAuditBy, type Actor } from '../audit/service.js';
 import { forgetSendTargetsOf } from '../conversations/send-targets.js';
 import type { AppContext, Executor } from '../context.js';
-import { isUniqueViolation } from '../db/util.js';
-import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
+import { inKeyLock } from '../db/key-lock.js';
+import { isUniqueViolation, nowIso } from '../db/util.js';
+import { AppError, conflict, forbidden, notFound, rateLimited } from '../http/errors.js';
 import { accountInviteMail } from '../mail/templates.js';
 import { decodeCursor, pageOf } from '../http/cursor.js';
 import { countActiveAdmins, getOrgUser, listOrgUsers, lockOrg, setUserRole, setUserStatus, tombstoneUser, userSortKey, type StatusFilter } from './members-store.js';
@@ -21,6 +22,9 @@ import { findOrgByDomain, getOrgRow } from './store.js';
 
 /** An invitation link stays usable for a week; after that, "Forgot password" still works. */
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+/** Accounts made for one address (each mails an invitation) per hour. */
+export const MAX_INVITES_PER_ADDRESS = 3;
+const INVITE_WINDOW_MS = 3600_000;
 
 /** Members may read their own org; any other org is simply not found (no leak of its data). */
 export function checkOrgMember(auth: AuthInfo, orgId: string): void {
@@ -156,6 +160,12 @@ export async function doCreateOrgUser(
 ): Promise<User> {
   const org = await getOrgRow(ctx.db, orgId);
   if (!org) throw notFound('Organization');
+  // Anyone gets a basic org by signing up. Were its admin able to add people, anyone could take
+  // an address nobody has claimed yet (its owner then locked out of signing up) and have the
+  // server mail it an invitation.
+  if (org.plan === 'basic') {
+    throw new AppError(403, 'personal_org', 'A personal organization is one person’s own: nobody can be added to it. To talk to someone, start a chat with their email address.');
+  }
   const email = input.email.trim();
   const emailNorm = normalizeEmail(email);
   const role = input.role ?? 'member';
@@ -163,8 +173,14 @@ export async function doCreateOrgUser(
   const domain = emailNorm.slice(emailNorm.lastIndexOf('@') + 1);
   let created: { id: string; token: string };
   try {
-    created = await ctx.db.transaction().execute(async (trx) => {
+    // Counted with the invitations it mails, locked on the address like every other mail limit.
+    created = await inKeyLock(ctx, [`mail:invite:${emailNorm}`], async (trx) => {
       if (await findLiveUserByEmail(trx, emailNorm)) throw emailTaken();
+      // Creating, deleting and re-creating an account must not make the server mail someone
+      // without end.
+      if ((await countTokensSince(trx, emailNorm, 'invite', nowIso(Date.now() - INVITE_WINDOW_MS))) >= MAX_INVITES_PER_ADDRESS) {
+        throw rateLimited(INVITE_WINDOW_MS / 1000, `This address was sent ${MAX_INVITES_PER_ADDRESS} invitations in the last hour; try again later`);
+      }
       // An address on a domain another org has verified is that org's: whoever owns it joins that
       // org by signing up. Created here, it would lock its owner out and catch the chats sent to it.
       const domainOrg = await findOrgByDomain(trx, domain);

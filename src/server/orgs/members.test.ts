@@ -162,6 +162,34 @@ describeEachDb('org admin: users', (t) => {
     expect(outside.user.orgId).toBe(org.id);
   });
 
+  it('adds nobody to a personal (basic) org: its admin cannot take someone else’s address', async () => {
+    const me = await makeUser(t(), { plan: 'basic', role: 'admin' });
+    const victim = `ceo-${uniq()}@bigcorp-${uniq()}.example`;
+    expect(await refused(me.api.call(api.orgs.createUser, { params: { id: me.org.id }, body: { email: victim, displayName: 'The CEO' } }))).toMatchObject({
+      status: 403,
+      code: 'personal_org',
+    });
+    expect(await t().ctx.db.selectFrom('users').select('id').where('email_norm', '=', victim).executeTakeFirst()).toBeUndefined();
+    expect(await t().ctx.db.selectFrom('mail_outbox').select('id').where('to_addr', '=', victim).executeTakeFirst()).toBeUndefined();
+    // The owner of the address signs up as usual.
+    const res = await t().anon().call(api.auth.signup, { body: { email: victim, password: TEST_PASSWORD, displayName: 'Real CEO' } });
+    expect(res).toBeTruthy();
+  });
+
+  it('mails one address at most three invitations an hour, however often its account is deleted and made again', async () => {
+    const { org, admin } = await orgWithAdmin(t());
+    const email = `again-${uniq()}@${org.domain}`;
+    for (let i = 0; i < 3; i++) {
+      const { user } = await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email, displayName: `Again ${i}` } });
+      await admin.api.call(api.orgs.deleteUser, { params: { id: org.id, uid: user.id } });
+    }
+    expect(await refused(admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email, displayName: 'Fourth' } }))).toMatchObject({ status: 429, code: 'rate_limited' });
+    const mails = await t().ctx.db.selectFrom('mail_outbox').select('id').where('to_addr', '=', email).execute();
+    expect(mails).toHaveLength(3);
+    // Another address is not held up by it.
+    await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: `other-${uniq()}@${org.domain}`, displayName: 'Other' } });
+  });
+
   it('creates a user who sets a password by the invitation link and signs in', async () => {
     const { org, admin, member } = await orgWithAdmin(t());
     const email = `New.Person-${uniq()}@${org.domain}`;
