@@ -14,6 +14,8 @@ describe('resolveConfig', () => {
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.secureCookies).toBe(false);
     expect(c.logLevel).toBe('info');
+    expect(c.dbPoolSize).toBe(10);
+    expect(resolveConfig({}, { PARLEY_DB_POOL_SIZE: '40' }).dbPoolSize).toBe(40);
   });
 
   it('reads every setting of the "Running it" table from PARLEY_* variables', () => {
@@ -124,6 +126,9 @@ describe('resolveConfig', () => {
     [{ logLevel: 'loud' }, {}, /log level/i],
     [{}, { PARLEY_MAX_FILE_BYTES: 'lots' }, /file size/i],
     [{}, { PARLEY_MAX_FILE_BYTES: '-5' }, /file size/i],
+    [{}, { PARLEY_DB_POOL_SIZE: 'many' }, /pool size/i],
+    [{}, { PARLEY_DB_POOL_SIZE: '4' }, /pool size/i],
+    [{}, { PARLEY_DB_POOL_SIZE: '7.5' }, /pool size/i],
   ])('refuses %j %j with a ConfigError', (flags, env, message) => {
     let caught: unknown;
     try {

@@ -19,6 +19,8 @@ export interface Config {
   maxFileBytes: number;
   /** Cookies marked Secure when the public URL is https. */
   secureCookies: boolean;
+  /** PostgreSQL connections this node may open (SQLite has one). */
+  dbPoolSize: number;
 }
 
 export interface ConfigInput {
@@ -32,6 +34,7 @@ export interface ConfigInput {
   webDir?: string | null;
   logLevel?: string;
   maxFileBytes?: number;
+  dbPoolSize?: number;
 }
 
 /** A setting the operator got wrong; `parley serve` reports it in one line and exits with 2. */
@@ -112,6 +115,13 @@ export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const rawMax = pick<string | number>(flags.maxFileBytes, env.PARLEY_MAX_FILE_BYTES);
   const maxFileBytes = rawMax === undefined ? 2 * 1024 ** 3 : Number(rawMax);
   if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes <= 0) throw new ConfigError(`Invalid maximum file size: ${String(rawMax)} (expected a number of bytes)`);
+  const rawPool = pick<string | number>(flags.dbPoolSize, env.PARLEY_DB_POOL_SIZE);
+  const dbPoolSize = rawPool === undefined ? 10 : Number(rawPool);
+  // A group change holds one connection for its lock and needs another for its writes, and up to
+  // three run at once: fewer than 5 could leave every connection waiting on another.
+  if (!Number.isInteger(dbPoolSize) || dbPoolSize < 5 || dbPoolSize > 1000) {
+    throw new ConfigError(`Invalid database pool size: ${String(rawPool)} (expected a whole number from 5 to 1000)`);
+  }
   return {
     port,
     host,
@@ -125,6 +135,7 @@ export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     bodyLimit: 1024 * 1024,
     maxFileBytes,
     secureCookies: publicUrl.startsWith('https://'),
+    dbPoolSize,
   };
 }
 

@@ -95,5 +95,30 @@ for (const kind of testDatabases()) {
         await db.drop();
       }
     });
+
+    if (kind === 'postgres') {
+      it('opens no more PostgreSQL connections than PARLEY_DB_POOL_SIZE allows', async () => {
+        const db = await createTestDatabase(kind);
+        const t = await startTestServer(kind, { database: db, config: { dbPoolSize: 5 } });
+        const u = await makeUser(t);
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        try {
+          // Sessions locked: every signed-in request holds a pooled connection while it waits,
+          // so forty of them make the pool open all it may.
+          await c.query('begin');
+          await c.query('lock table sessions in access exclusive mode');
+          const answers = Promise.all(Array.from({ length: 40 }, () => fetch(`${t.url}/api/v1/me`, { headers: { authorization: `Bearer ${u.token}` } })));
+          await new Promise((r) => setTimeout(r, 1000));
+          const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+          await c.query('rollback');
+          expect((await answers).map((r) => r.status)).toEqual(Array(40).fill(200));
+          expect(rows[0]!.n).toBe(5);
+        } finally {
+          await c.end();
+          await t.close();
+        }
+      });
+    }
   });
 }

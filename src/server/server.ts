@@ -32,7 +32,7 @@ export function createLogger(level: string): Logger {
 
 /** Opens the database (migrating it), wires the services, but does not listen. */
 export async function createContext(config: Config, log: Logger = createLogger(config.logLevel)): Promise<AppContext> {
-  const dbHandle = openDatabase(config.databaseUrl);
+  const dbHandle = openDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
   await migrateToLatest(dbHandle.kysely);
   await probeCaseFolding(dbHandle.kysely);
   dbHandle.limitQueryTime(QUERY_DEADLINE_MS);
