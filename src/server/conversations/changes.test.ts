@@ -70,8 +70,8 @@ describeEachDb('messages: changes since a change number', (t) => {
     await ann.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'renamed' } });
     rec.stop();
     const told = rec.to(bob.user.id).find((e) => e.type === 'conversation.updated');
-    // Told before the rename's note is written: unread for Bob is the creation note, not the deleted message.
-    expect(told).toMatchObject({ type: 'conversation.updated', conversation: { id: group.id, lastSeq: 2, unreadCount: 1 } });
+    // The rename is stored with its note (seq 3): unread for Bob are the two notes, not the deleted message.
+    expect(told).toMatchObject({ type: 'conversation.updated', conversation: { id: group.id, lastSeq: 3, unreadCount: 2 } });
   });
 
   it('numbers each edit and deletion of a conversation, and the answers and events carry the number', async () => {

@@ -5,9 +5,9 @@ import type { AppContext, Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
-import { doWriteSystemNote } from './system-notes.js';
+import { doWriteSystemNote, publishNote, type StoredNote } from './system-notes.js';
 import { withGroupLock } from './group-lock.js';
-import { currentMemberIds, getConversationRow, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
+import { currentMemberIds, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
 
@@ -34,6 +34,21 @@ async function checkColleagues(db: Executor, orgId: string, userIds: readonly st
   }
 }
 
+/**
+ * Tells the members of a committed change: its conversation events, then its note. The change
+ * is made whatever happens here, and the answer must say so: a failure to tell (the database
+ * gone for a moment) is logged, and members learn of the change when they next load the chat
+ * or reconnect.
+ */
+async function tellChange(ctx: AppContext, note: StoredNote, publish: () => Promise<void>): Promise<void> {
+  try {
+    await publish();
+  } catch (err) {
+    ctx.log.warn({ err, conversationId: note.message.conversationId }, 'publishing a group change failed');
+  }
+  publishNote(ctx, note);
+}
+
 function checkIsGroup(row: Pick<ConversationRow, 'kind'>): void {
   if (row.kind !== 'group') throw conflict('not_a_group', 'A direct chat is always between the same two people; start a group chat to add others');
 }
@@ -46,15 +61,15 @@ export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input
   }
   await checkColleagues(ctx.db, creator.org_id, ids);
   const row = newConversationRow({ kind: 'group', org_id: creator.org_id, title: input.title, state: 'live', created_by: creator.id });
-  await ctx.db.transaction().execute((trx) =>
-    insertConversation(
+  const note = await ctx.db.transaction().execute(async (trx) => {
+    await insertConversation(
       trx,
       row,
       ids.map((userId) => ({ userId, lastReadSeq: 0 })),
-    ),
-  );
-  await publishConversation(ctx, row.id, 'conversation.created');
-  await doWriteSystemNote(ctx, row.id, { action: 'created', actorId: creator.id, title: input.title, userIds: ids.filter((id) => id !== creator.id) });
+    );
+    return doWriteSystemNote(trx, row.id, { action: 'created', actorId: creator.id, title: input.title, userIds: ids.filter((id) => id !== creator.id) });
+  });
+  await tellChange(ctx, note, () => publishConversation(ctx, row.id, 'conversation.created'));
   return getConversationFor(ctx, viewerOf(creator), row.id);
 }
 
@@ -77,23 +92,23 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
 }
 
 async function addMembersNow(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, ids: readonly string[]): Promise<void> {
-  const added = await ctx.db.transaction().execute(async (trx) => {
+  const done = await ctx.db.transaction().execute(async (trx) => {
     const locked = await lockConversation(trx, conv.id, ctx.dialect);
     if (!locked) throw notFound('Conversation');
     const current = await currentMemberIds(trx, conv.id);
     const already = new Set(current);
     const fresh = ids.filter((id) => !already.has(id));
-    if (fresh.length === 0) return fresh;
+    if (fresh.length === 0) return null;
     if (current.length + fresh.length > GROUP_MEMBERS_MAX) {
       throw badRequest(`A group chat has at most ${GROUP_MEMBERS_MAX} members`);
     }
-    // Newcomers start with nothing unread: they see the history, but are not flooded by it.
+    // Newcomers start with nothing unread but the note of their arrival: they see the history,
+    // but are not flooded by it.
     await upsertMembers(trx, conv.id, fresh, locked.last_seq, nowIso());
-    return fresh;
+    return { added: fresh, note: await doWriteSystemNote(trx, conv.id, { action: 'members_added', actorId: actor.id, userIds: fresh }) };
   });
-  if (added.length > 0) {
-    await publishConversation(ctx, conv.id, 'conversation.created', { onlyTo: new Set(added), otherType: 'conversation.updated' });
-    await doWriteSystemNote(ctx, conv.id, { action: 'members_added', actorId: actor.id, userIds: added });
+  if (done) {
+    await tellChange(ctx, done.note, () => publishConversation(ctx, conv.id, 'conversation.created', { onlyTo: new Set(done.added), otherType: 'conversation.updated' }));
   }
 }
 
@@ -113,21 +128,21 @@ export async function doRemoveMember(ctx: AppContext, actor: UserWithOrg, conv: 
 }
 
 async function removeMemberNow(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userId: string): Promise<void> {
-  const removed = await ctx.db.transaction().execute(async (trx) => {
+  const done = await ctx.db.transaction().execute(async (trx) => {
     await lockConversation(trx, conv.id, ctx.dialect);
     const member = await getMemberRow(trx, conv.id, userId);
     if (!member || member.left_at) return null;
     await markMemberLeft(trx, conv.id, userId, nowIso());
     const user = await trx.selectFrom('users').select('org_id').where('id', '=', userId).executeTakeFirst();
-    return { userId, orgId: user?.org_id ?? '', lastReadSeq: member.last_read_seq };
+    const note = await doWriteSystemNote(
+      trx,
+      conv.id,
+      userId === actor.id ? { action: 'member_left', actorId: actor.id } : { action: 'member_removed', actorId: actor.id, userIds: [userId] },
+    );
+    return { removed: { userId, orgId: user?.org_id ?? '', lastReadSeq: member.last_read_seq }, note };
   });
-  if (!removed) throw notFound('Member');
-  await publishConversation(ctx, conv.id, 'conversation.updated', { extra: [removed] });
-  await doWriteSystemNote(
-    ctx,
-    conv.id,
-    userId === actor.id ? { action: 'member_left', actorId: actor.id } : { action: 'member_removed', actorId: actor.id, userIds: [userId] },
-  );
+  if (!done) throw notFound('Member');
+  await tellChange(ctx, done.note, () => publishConversation(ctx, conv.id, 'conversation.updated', { extra: [done.removed] }));
 }
 
 export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, title: string): Promise<Conversation> {
@@ -135,11 +150,13 @@ export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: C
   await withGroupLock(ctx, conv.id, async () => {
     await checkStillMember(ctx, conv.id, actor.id);
     // The title as the change before this one left it: renaming to it changes nothing.
-    const now = await getConversationRow(ctx.db, conv.id);
-    if (!now || title === now.title) return;
-    await updateConversationFields(ctx.db, conv.id, { title });
-    await publishConversation(ctx, conv.id, 'conversation.updated');
-    await doWriteSystemNote(ctx, conv.id, { action: 'renamed', actorId: actor.id, title });
+    const note = await ctx.db.transaction().execute(async (trx) => {
+      const now = await lockConversation(trx, conv.id, ctx.dialect);
+      if (!now || title === now.title) return null;
+      await updateConversationFields(trx, conv.id, { title });
+      return doWriteSystemNote(trx, conv.id, { action: 'renamed', actorId: actor.id, title });
+    });
+    if (note) await tellChange(ctx, note, () => publishConversation(ctx, conv.id, 'conversation.updated'));
   });
   return getConversationFor(ctx, viewerOf(actor), conv.id);
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { api } from '../../shared/api/index.js';
 import type { Message } from '../../shared/api/shapes.js';
@@ -143,6 +144,49 @@ describeEachDb('group notes in the timeline', (t) => {
     // The chat list shows the note as the last message.
     const listed = (await ann.api.call(api.conversations.list)).items.find((c) => c.id === group.id);
     expect(listed?.lastMessage?.id).toBe(items[1]!.id);
+  });
+
+  it('a change is stored with its note or not at all: one whose note fails is not made, and nobody is told of it', async () => {
+    const { ann, bob, cat, group } = await team(t());
+    // The database refuses notes (as a failing disk or a lost connection would refuse a write).
+    const refuseNotes = async (on: boolean) => {
+      const db = t().ctx.db;
+      if (t().ctx.dialect === 'sqlite') {
+        if (on) await sql`CREATE TRIGGER refuse_notes BEFORE INSERT ON messages WHEN NEW.system IS NOT NULL BEGIN SELECT RAISE(ABORT, 'notes refused'); END`.execute(db);
+        else await sql`DROP TRIGGER refuse_notes`.execute(db);
+        return;
+      }
+      if (on) {
+        await sql`CREATE FUNCTION refuse_notes() RETURNS trigger AS $$ BEGIN IF NEW.system IS NOT NULL THEN RAISE EXCEPTION 'notes refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`.execute(db);
+        await sql`CREATE TRIGGER refuse_notes BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_notes()`.execute(db);
+      } else {
+        await sql`DROP TRIGGER refuse_notes ON messages`.execute(db);
+        await sql`DROP FUNCTION refuse_notes()`.execute(db);
+      }
+    };
+    const rec = recordEvents(t());
+    await refuseNotes(true);
+    let failures: number[];
+    try {
+      const status = (p: Promise<unknown>) => p.then(() => 200, (e: { status: number }) => e.status);
+      failures = [
+        await status(ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } })),
+        await status(ann.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Renamed' } })),
+        await status(ann.api.call(api.conversations.removeMember, { params: { id: group.id, userId: bob.user.id } })),
+      ];
+    } finally {
+      await refuseNotes(false);
+    }
+    rec.stop();
+    expect(failures.every((s) => s >= 500)).toBe(true);
+    const now = await ann.api.call(api.conversations.get, { params: { id: group.id } });
+    expect([now.title, now.participants.map((p) => p.userId).sort()]).toEqual(['Launch', [ann.user.id, bob.user.id].sort()]);
+    expect(rec.to(cat.user.id)).toEqual([]);
+    expect(rec.to(bob.user.id).filter((e) => e.type !== 'typing')).toEqual([]);
+    // Once notes can be stored, the same changes are made, each with its note.
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
+    await ann.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Renamed' } });
+    expect((await history(cat, group.id)).map((m) => m.system?.action)).toEqual(['created', 'members_added', 'renamed']);
   });
 
   it('a note cannot be edited or deleted, even by its author, and nobody can write one through the API', async () => {

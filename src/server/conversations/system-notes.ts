@@ -1,7 +1,8 @@
-import type { SystemNote } from '../../shared/api/shapes.js';
-import type { AppContext } from '../context.js';
-import { newId } from '../db/util.js';
-import { messageWriter } from './writer.js';
+import type { Message, SystemNote } from '../../shared/api/shapes.js';
+import type { AppContext, Executor } from '../context.js';
+import { newId, nowIso } from '../db/util.js';
+import { presentMessage } from './present.js';
+import { advanceReadCursor, currentMemberIds, type MessageRow } from './store.js';
 
 /**
  * Notes the server writes into a group when it is made or changes ("Ann created the group
@@ -47,20 +48,55 @@ function nameList(names: string[], total: number): string {
   return `${names.join(', ')} and ${rest} ${rest === 1 ? 'other' : 'others'}`;
 }
 
+/** A note stored with its change, to be told once the change has committed. */
+export interface StoredNote {
+  message: Message;
+  memberIds: string[];
+}
+
 /**
- * Writes the note of a change that has committed. A note that cannot be stored is logged, not
- * thrown: the change it describes is done, and the caller's answer must say so.
+ * Writes the note of a group change in the change's own transaction: the change and its note
+ * are stored together or not at all, so the timeline never lacks a change that was made, or
+ * tells one that was not. The caller has locked the conversation (PostgreSQL), as the message
+ * writer's batches do, so the seq taken here is the next one whichever node sends meanwhile.
+ * The author's read cursor moves to the note, as it does for any message they send.
  */
-export async function doWriteSystemNote(ctx: AppContext, conversationId: string, full: SystemNote): Promise<void> {
+export async function doWriteSystemNote(trx: Executor, conversationId: string, full: SystemNote): Promise<StoredNote> {
   const count = full.userIds?.length ?? 0;
   const note: SystemNote = count > NOTE_IDS_MAX ? { ...full, userIds: full.userIds!.slice(0, NOTE_IDS_MAX), userCount: count } : full;
+  const ids = [...new Set([note.actorId, ...(note.userIds ?? []).slice(0, NAMED + 1)])];
+  const rows = await trx.selectFrom('users').select(['id', 'display_name']).where('id', 'in', ids).execute();
+  const names = new Map(rows.map((r) => [r.id, r.display_name]));
+  const now = nowIso();
+  const bumped = await trx
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1), last_activity_at: now }))
+    .where('id', '=', conversationId)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  const row: MessageRow = {
+    id: newId(),
+    conversation_id: conversationId,
+    seq: Number(bumped.last_seq),
+    sender_id: note.actorId,
+    client_id: `system-${newId()}`,
+    body: describeNote(note, (id) => names.get(id) ?? 'Someone'),
+    created_at: now,
+    edited_at: null,
+    deleted_at: null,
+    system: JSON.stringify(note),
+  };
+  await trx.insertInto('messages').values(row).execute();
+  await advanceReadCursor(trx, conversationId, note.actorId, row.seq);
+  return { message: presentMessage({ ...row, change_seq: 0 }), memberIds: await currentMemberIds(trx, conversationId) };
+}
+
+/** Tells the members of a committed note, as the message writer tells them of a message. */
+export function publishNote(ctx: AppContext, note: StoredNote): void {
   try {
-    const ids = [...new Set([note.actorId, ...(note.userIds ?? []).slice(0, NAMED + 1)])];
-    const rows = await ctx.db.selectFrom('users').select(['id', 'display_name']).where('id', 'in', ids).execute();
-    const names = new Map(rows.map((r) => [r.id, r.display_name]));
-    const body = describeNote(note, (id) => names.get(id) ?? 'Someone');
-    await messageWriter(ctx).submit({ conversationId, senderId: note.actorId, clientId: `system-${newId()}`, body, fileIds: [], system: JSON.stringify(note) });
+    ctx.events.publish(note.memberIds, { type: 'message.created', conversationId: note.message.conversationId, message: note.message });
   } catch (err) {
-    ctx.log.warn({ err, conversationId, action: note.action }, 'writing a group note failed');
+    // Stored is stored: members catch up with it by seq.
+    ctx.log.warn({ err, conversationId: note.message.conversationId }, 'publishing a group note failed');
   }
 }

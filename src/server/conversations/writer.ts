@@ -20,11 +20,6 @@ export interface SendRequest {
   /** The socket that sent it over the WebSocket (answered there): it gets no message.created. */
   origin?: string;
   /**
-   * A note the server writes about a change to a group (a `SystemNote` as JSON text), in the name
-   * of whoever made the change: they may have just left, so it is stored without the member check.
-   */
-  system?: string;
-  /**
    * The send check found the chat to be the sender's message request: while it still is one, at
    * most this many of their messages may be stored in it (counted again here, in the transaction
    * that stores, as membership is).
@@ -242,7 +237,8 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
       created_at: now,
       edited_at: null,
       deleted_at: null,
-      system: r.system ?? null,
+      // Notes of group changes are stored with their change (system-notes.ts), not sent here.
+      system: null,
     };
     byKey.set(key, { row, created: true });
     fresh.push({ row, fileIds: r.fileIds, origin: r.origin, requestLimit: r.requestLimit });
@@ -268,7 +264,7 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
     const id = f.row.conversation_id;
     let set = memberSets.get(id);
     if (!set) memberSets.set(id, (set = new Set(members.get(id))));
-    if (!set.has(f.row.sender_id) && !f.row.system) {
+    if (!set.has(f.row.sender_id)) {
       outsiders.add(f.row);
       continue;
     }
