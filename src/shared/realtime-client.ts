@@ -51,9 +51,11 @@ export class RealtimeClient {
   private typingSentAt = new Map<string, number>();
   private readonly sends = new PendingSends(SEND_TIMEOUT_MS);
   /**
-   * With `syncConversations`, until the first chat list is known: the message events heard
-   * meanwhile. The list is the baseline, so a message of a chat not yet tracked must wait for it,
-   * or it would be taken for the first of a new chat and its whole history fetched.
+   * With `syncConversations`, while a chat list is read (at the start and after each reconnect):
+   * the message events heard meanwhile. The first list is the baseline, so a message of a chat
+   * not yet tracked must wait for it, or it would be taken for the first of a new chat and its
+   * whole history fetched; after a reconnect, a chat made meanwhile is handed over in the list
+   * before its messages, so a client can name its people.
    */
   private early: MessageEvent[] | null = null;
   /** A chat list has been read: a chat it did not have is new, and followed from its first message. */
@@ -226,7 +228,7 @@ export class RealtimeClient {
       this.connectionId = event.connectionId;
       const again = this.connectedBefore;
       this.connectedBefore = true;
-      if (!again && this.opts.syncConversations) this.early ??= [];
+      if (this.opts.syncConversations) this.early ??= [];
       this.opts.onStatus?.('open');
       this.opts.onEvent(event);
       void this.resync(again);
