@@ -115,6 +115,8 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await rename.getByLabel('Group title').fill('Launch crew');
     await b.keyboard.press('Enter');
     await rename.waitFor({ state: 'detached' });
+    // Focus goes back to the button that opened the dialog, though its field had focused itself.
+    await expect(bPanel.getByRole('button', { name: 'Rename' }).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
     await a.getByRole('heading', { name: 'Launch crew' }).waitFor();
     await c.getByRole('heading', { name: 'Launch crew' }).waitFor();
     // Every timeline notes the change, as a quiet line of its own with no actions.
@@ -263,5 +265,37 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
     await expect(p.getByRole('textbox', { name: 'Message' }).isEnabled()).resolves.toBe(true);
     const after = await dan.api.call(api.conversations.get, { params: { id: dconv.id } });
     expect(after.state).toBe('live');
+  });
+
+  it('a long title with no spaces wraps inside the chat pane, in its creation note and its header', async () => {
+    const org = await makeOrg(e.t.ctx, { name: `Wide ${uniq()}`, plan: 'basic' });
+    const wes = await makeUser(e.t, { org, displayName: 'Wes Wide' });
+    const val = await makeUser(e.t, { org, displayName: 'Val Wide' });
+    const title = `Q${'W'.repeat(99)}`;
+    const group = await wes.api.call(api.conversations.create, { body: { title, memberIds: [val.user.id] } });
+    for (const phone of [false, true]) {
+      const page = await e.signedIn(wes.token, { phone, path: `/chat/${group.id}` });
+      const note = page.getByTestId('system-note').filter({ hasText: 'created the group' });
+      await note.waitFor();
+      const g = await page.evaluate(() => {
+        const box = (el: Element | null) => el!.getBoundingClientRect();
+        const pane = box(document.querySelector('.chat-pane'));
+        return {
+          pane: { left: pane.left, right: pane.right },
+          note: box(document.querySelector('[data-testid=system-note] .system-text')),
+          heading: box(document.querySelector('.chat-head h2')),
+          messagesOverflow: document.querySelector('.messages')!.scrollWidth - document.querySelector('.messages')!.clientWidth,
+          headOverflow: document.querySelector('.chat-head')!.scrollWidth - document.querySelector('.chat-head')!.clientWidth,
+        };
+      });
+      const where = phone ? 'phone' : 'desktop';
+      expect(g.note.left, where).toBeGreaterThanOrEqual(g.pane.left);
+      expect(g.note.right, where).toBeLessThanOrEqual(g.pane.right);
+      expect(g.heading.left, where).toBeGreaterThanOrEqual(g.pane.left);
+      expect(g.heading.right, where).toBeLessThanOrEqual(g.pane.right);
+      expect(g.messagesOverflow, where).toBeLessThanOrEqual(0);
+      expect(g.headOverflow, where).toBeLessThanOrEqual(0);
+      await shot(page, 'groups', phone ? '15-long-title-phone' : '14-long-title');
+    }
   });
 });

@@ -47,13 +47,19 @@ export async function ensureWebBuilt(): Promise<void> {
   await build({ configFile: path.join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
 }
 
+export interface ContextOptions {
+  phone?: boolean;
+  /** An IANA zone (`Pacific/Kiritimati`): the browser's local time for dates shown and picked. */
+  timezoneId?: string;
+}
+
 export interface E2E {
   t: TestServer;
   browser: Browser;
-  /** A fresh browser context (its own cookies), optionally phone-sized. */
-  context(opts?: { phone?: boolean }): Promise<BrowserContext>;
+  /** A fresh browser context (its own cookies), optionally phone-sized or in another time zone. */
+  context(opts?: ContextOptions): Promise<BrowserContext>;
   /** A page signed in as the holder of `token` (the session cookie set directly). */
-  signedIn(token: string, opts?: { phone?: boolean; path?: string }): Promise<Page>;
+  signedIn(token: string, opts?: ContextOptions & { path?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -65,11 +71,12 @@ export async function startE2E(): Promise<E2E> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
   const contexts: BrowserContext[] = [];
-  const context = async (opts: { phone?: boolean } = {}) => {
+  const context = async (opts: ContextOptions = {}) => {
     const ctx = await browser.newContext({
       baseURL: t.url,
       viewport: opts.phone ? { width: 390, height: 800 } : { width: 1280, height: 800 },
       ...(opts.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+      ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     });
     ctx.setDefaultTimeout(10_000);
     contexts.push(ctx);

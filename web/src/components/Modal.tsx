@@ -1,12 +1,15 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Icon } from './Icon.js';
 
 /** A modal dialog: focus moves in, Escape and the backdrop close it, focus returns after. */
 export function Modal({ title, onClose, children, className }: { title: string; onClose: () => void; children: ReactNode; className?: string }) {
   const titleId = useId();
   const ref = useRef<HTMLDivElement>(null);
+  // The opener is read while the dialog first renders: by the time effects run, a field with
+  // autoFocus has already taken focus, and focus would be given back to that field (gone with
+  // the dialog) instead of the button that opened it.
+  const [opener] = useState(() => (document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null));
   useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
     const root = ref.current;
     // A field that focused itself (autoFocus) keeps it; otherwise the first field, then the
     // first button of the body, and the Close button only when there is nothing else.
@@ -17,8 +20,12 @@ export function Modal({ title, onClose, children, className }: { title: string; 
         root.querySelector<HTMLElement>('button');
       first?.focus();
     }
-    return () => before?.focus?.();
-  }, []);
+    return () => {
+      // An opener that went away with what the dialog did is left to the page that knows
+      // where focus belongs now.
+      if (opener?.isConnected) opener.focus();
+    };
+  }, [opener]);
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key === 'Escape') {
       e.stopPropagation();

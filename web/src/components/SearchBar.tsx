@@ -1,9 +1,9 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useChats } from '../chat-context.js';
 import { api, client } from '../lib/client.js';
-import { conversationTitle } from '../lib/conversations.js';
+import { conversationTitle, otherParticipant } from '../lib/conversations.js';
 import type { DirectoryEntry } from '../../../src/shared/api/directory.js';
-import { errorText } from '../lib/reasons.js';
+import { errorText, reasonText } from '../lib/reasons.js';
 import { chatPath, navigate } from '../lib/router.js';
 import { debounce, isFullEmail, moveActive, shouldSearch } from '../lib/search.js';
 import { useSession } from '../session.js';
@@ -12,7 +12,8 @@ import { Icon } from './Icon.js';
 
 type Result =
   | { kind: 'chat'; key: string; id: string; title: string }
-  | { kind: 'person'; key: string; person: DirectoryEntry }
+  /** `chatId`: a direct chat with them I already have; `refusal`: why a new one would be refused. */
+  | { kind: 'person'; key: string; person: DirectoryEntry; chatId?: string; refusal?: string }
   | { kind: 'invite'; key: string; email: string; canInvite: boolean };
 
 /**
@@ -61,6 +62,7 @@ export function SearchBar() {
   const onChange = (text: string) => {
     keepOpen();
     setQ(text);
+    setError(null);
     setOpen(true);
     setActive(-1);
     if (shouldSearch(text)) search(text.trim());
@@ -83,7 +85,18 @@ export function SearchBar() {
     }
   }
   if (people && people.q === trimmed) {
-    for (const p of people.items) results.push({ kind: 'person', key: `p-${p.userId}`, person: p });
+    for (const p of people.items) {
+      // Someone a new chat with would be refused: their chat, if I have one, still opens;
+      // otherwise the refusal is shown on the result instead of a start that cannot succeed.
+      const existing = p.canMessage.allowed ? undefined : store.sortedConversations().find((c) => c.kind === 'direct' && otherParticipant(c, me.user.id)?.userId === p.userId);
+      results.push({
+        kind: 'person',
+        key: `p-${p.userId}`,
+        person: p,
+        ...(existing ? { chatId: existing.id } : {}),
+        ...(!p.canMessage.allowed && !existing ? { refusal: reasonText(p.canMessage.reason, p.canMessage.message) } : {}),
+      });
+    }
     if (people.notRegistered && isFullEmail(trimmed)) results.push({ kind: 'invite', key: `i-${trimmed}`, email: trimmed, canInvite: people.canInvite });
   }
 
@@ -99,7 +112,12 @@ export function SearchBar() {
 
   const choose = async (r: Result) => {
     try {
+      if (r.kind === 'person' && r.refusal) {
+        // Nothing to open: the refusal is already on the result; keep the list up.
+        return;
+      }
       if (r.kind === 'chat') navigate(chatPath(r.id));
+      else if (r.kind === 'person' && r.chatId) navigate(chatPath(r.chatId));
       else if (r.kind === 'person') await openByEmail(r.person.email);
       else openNewChat(r.email);
       reset();
@@ -168,7 +186,8 @@ export function SearchBar() {
               id={`${listId}-${r.key}`}
               role="option"
               aria-selected={i === active}
-              className={i === active ? 'active' : ''}
+              aria-disabled={r.kind === 'person' && r.refusal ? true : undefined}
+              className={[i === active ? 'active' : '', r.kind === 'person' && r.refusal ? 'refused' : ''].filter(Boolean).join(' ') || undefined}
               onMouseDown={(e) => e.preventDefault()}
               onClick={() => void choose(r)}
               onMouseEnter={() => setActive(i)}
@@ -184,10 +203,17 @@ export function SearchBar() {
                 <>
                   <Avatar id={r.person.userId} name={r.person.displayName} size={28} />
                   <span className="res-main">
-                    {r.person.displayName}
+                    <span className="res-name">{r.person.displayName}</span>
                     <small>{r.person.email}</small>
+                    {r.refusal && <small className="res-refusal">{r.refusal}</small>}
                   </span>
-                  {r.person.external ? <span className="badge badge-external">External · {r.person.orgName}</span> : <span className="res-side">{r.person.orgName}</span>}
+                  {r.person.external ? (
+                    <span className="badge badge-external" title={`External · ${r.person.orgName}`}>
+                      External · {r.person.orgName}
+                    </span>
+                  ) : (
+                    <span className="res-side">{r.person.orgName}</span>
+                  )}
                 </>
               )}
               {r.kind === 'invite' && (
@@ -204,16 +230,20 @@ export function SearchBar() {
               )}
             </li>
           ))}
-          {results.length === 0 && (
+          {error && (
+            <li className="search-empty search-error" role="presentation">
+              <span role="alert">{error}</span>
+            </li>
+          )}
+          {results.length === 0 && !error && (
             <li className="search-empty" role="presentation">
-              {error ??
-                (shouldSearch(trimmed)
-                  ? people?.q === trimmed
-                    ? isFullEmail(trimmed)
-                      ? 'Nobody found with this email.'
-                      : 'No colleague by that name. For someone outside your organization, type their full email.'
-                    : 'Searching…'
-                  : 'Keep typing…')}
+              {shouldSearch(trimmed)
+                ? people?.q === trimmed
+                  ? isFullEmail(trimmed)
+                    ? 'Nobody found with this email.'
+                    : 'No colleague by that name. For someone outside your organization, type their full email.'
+                  : 'Searching…'
+                : 'Keep typing…'}
             </li>
           )}
         </ul>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { POLICY_REASONS } from '../../../src/shared/errors.js';
 import { ApiError } from '../../../src/shared/client.js';
-import { errorText, reasonText } from './reasons.js';
+import { errorText, reasonText, waitText } from './reasons.js';
 
 describe('reasonText', () => {
   it('prefers the server sentence', () => {
@@ -25,14 +25,33 @@ describe('errorText', () => {
     expect(errorText(err)).toContain('switched off');
   });
 
-  it('shows the first validation issue', () => {
-    const err = new ApiError(400, { error: { code: 'invalid_request', message: 'bad', issues: [{ path: 'email', message: 'Not a valid email address' }] } });
-    expect(errorText(err)).toBe('Not a valid email address');
+  it('shows the first validation issue, naming its field', () => {
+    const err = new ApiError(400, { error: { code: 'invalid_request', message: 'bad', issues: [{ path: 'body.email', message: 'Not a valid email address' }] } });
+    expect(errorText(err)).toBe('Email: Not a valid email address');
+    expect(errorText(err, { 'body.email': 'Work email' })).toBe('Work email: Not a valid email address');
   });
 
-  it('names the wait of a rate limit', () => {
-    const err = new ApiError(429, { error: { code: 'rate_limited', message: 'slow down', retryAfter: 12 } });
-    expect(errorText(err)).toContain('12 seconds');
+  it('names the field of a bare limit by the form’s label', () => {
+    const err = new ApiError(400, { error: { code: 'invalid_request', message: 'maxFileBytes is at most 2147483648 on this deployment', issues: [{ path: 'body.maxFileBytes', message: 'at most 2147483648' }] } });
+    expect(errorText(err, { 'body.maxFileBytes': 'Largest file (MiB)' })).toBe('Largest file (MiB): at most 2147483648');
+    // Without a label the API name is still turned into words.
+    expect(errorText(err)).toBe('Max file bytes: at most 2147483648');
+  });
+
+  it('speaks of API parameters by the form’s labels', () => {
+    const err = new ApiError(400, { error: { code: 'invalid_request', message: 'since must not be after until' } });
+    expect(errorText(err, { 'query.since': 'From', 'query.until': 'To' })).toBe('“From” must not be after “To”');
+    const named = new ApiError(400, { error: { code: 'invalid_request', message: 'x', issues: [{ path: 'query.since', message: 'since is not a valid date' }] } });
+    expect(errorText(named, { 'query.since': 'From' })).toBe('“From” is not a valid date');
+  });
+
+  it('names the wait of a rate limit, in minutes when it is long', () => {
+    const short = new ApiError(429, { error: { code: 'rate_limited', message: 'slow down', retryAfter: 12 } });
+    expect(errorText(short)).toContain('12 seconds');
+    expect(errorText(new ApiError(429, { error: { code: 'rate_limited', message: 'x', retryAfter: 90 } }))).toContain('90 seconds');
+    expect(errorText(new ApiError(429, { error: { code: 'rate_limited', message: 'x', retryAfter: 91 } }))).toContain('in 2 minutes.');
+    expect(errorText(new ApiError(429, { error: { code: 'rate_limited', message: 'x', retryAfter: 896 } }))).toBe('Too many attempts. Please try again in 15 minutes.');
+    expect(waitText(1)).toBe('1 second');
   });
 
   it('explains known codes and passes unknown messages through', () => {

@@ -45,14 +45,61 @@ export function reasonText(reason: string | undefined | null, serverMessage?: st
   return 'This is not allowed.';
 }
 
-/** What to tell a person about a failed call. */
-export function errorText(err: unknown): string {
+/**
+ * A form's names for the API's fields, keyed by the path the server reports (`body.email`,
+ * `query.since`), so a refusal names the field as the person sees it on the page.
+ */
+export type FieldLabels = Record<string, string>;
+
+/** `body.maxFileBytes` → "Max file bytes": a last resort when the form gave no label. */
+function fieldWords(path: string): string {
+  const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? path;
+  const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * A server sentence about no single field that names API parameters ("since must not be after
+ * until") speaks of them by the form's labels instead.
+ */
+function withLabels(message: string, labels: FieldLabels): string {
+  let out = message;
+  for (const [path, label] of Object.entries(labels)) {
+    const name = path.split('.').pop();
+    if (!name) continue;
+    out = out.replace(new RegExp(`(^|[^\\w.“])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w”])`, 'g'), `$1“${label}”`);
+  }
+  return out;
+}
+
+/** Seconds to wait, in the unit a person thinks in: minutes (rounded up) past a minute and a half. */
+export function waitText(seconds: number): string {
+  if (seconds > 90) {
+    const minutes = Math.ceil(seconds / 60);
+    return `${minutes} minutes`;
+  }
+  return seconds === 1 ? '1 second' : `${seconds} seconds`;
+}
+
+/** What to tell a person about a failed call; `labels` name the form's fields. */
+export function errorText(err: unknown, labels: FieldLabels = {}): string {
   if (err instanceof ApiError) {
     if (err.reason) return reasonText(err.reason, err.message);
-    const issue = err.body.error.issues?.[0];
-    if (err.code === 'invalid_request' && issue) return issue.message;
+    if (err.code === 'invalid_request') {
+      const issue = err.body.error.issues?.[0];
+      if (issue) {
+        const field = labels[issue.path] ?? (issue.path ? fieldWords(issue.path) : '');
+        if (!field) return issue.message;
+        // "since is not a valid date": the sentence starts with the field's API name, which
+        // becomes its label; otherwise the label goes in front ("Largest file (MiB): at most …").
+        const name = issue.path.split('.').pop() ?? '';
+        if (name && issue.message.startsWith(`${name} `)) return `“${field}”${issue.message.slice(name.length)}`;
+        return `${field}: ${issue.message}`;
+      }
+      if (err.message) return withLabels(err.message, labels);
+    }
     if (err.code === 'rate_limited' && err.body.error.retryAfter) {
-      return `Too many attempts. Please try again in ${err.body.error.retryAfter} seconds.`;
+      return `Too many attempts. Please try again in ${waitText(err.body.error.retryAfter)}.`;
     }
     return CODE_TEXT[err.code] ?? (err.message || 'Something went wrong.');
   }

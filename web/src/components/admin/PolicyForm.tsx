@@ -13,6 +13,33 @@ export function parseDomains(s: string): string[] {
 
 const MIB = 1024 * 1024;
 
+/** The form's names for the settings API's fields, for error messages. */
+const POLICY_LABELS = {
+  'body.maxFileBytes': 'Largest file (MiB)',
+  'body.allowDomains': 'Allowed domains',
+  'body.blockDomains': 'Blocked domains',
+  'body.allow': 'Who may reach you',
+};
+
+/**
+ * The "Largest file (MiB)" field as typed, checked when the form is sent (while typing, an empty
+ * or half-typed field is left as it is): a whole number of MiB from 1 to the deployment's
+ * limit, when the server told it.
+ */
+export function parseMaxFileMiB(text: string, deploymentMaxBytes?: number): { ok: true; bytes: number } | { ok: false; message: string } {
+  const t = text.trim();
+  const maxMiB = deploymentMaxBytes ? Math.floor(deploymentMaxBytes / MIB) : undefined;
+  const range = maxMiB ? `a whole number from 1 to ${maxMiB}` : 'a whole number, at least 1';
+  if (!/^\d+$/.test(t)) return { ok: false, message: `Largest file (MiB): enter ${range}.` };
+  const n = Number(t);
+  if (n < 1 || (maxMiB !== undefined && n > maxMiB)) {
+    return { ok: false, message: maxMiB !== undefined && n > maxMiB ? `Largest file (MiB): at most ${maxMiB} MiB on this server.` : `Largest file (MiB): enter ${range}.` };
+  }
+  return { ok: true, bytes: n * MIB };
+}
+
+const mibText = (bytes: number) => String(Math.round(bytes / MIB));
+
 /** Only what the admin changed, so untouched fields keep following the plan's defaults. */
 export function policyChanges(before: OrgPolicy, after: OrgPolicy): OrgSettingsPatch {
   const patch: Record<string, unknown> = {};
@@ -28,6 +55,8 @@ export function PolicyForm({ orgId }: { orgId: string }) {
   const [loaded, setLoaded] = useState<OrgPolicy | null>(null);
   const [allowText, setAllowText] = useState('');
   const [blockText, setBlockText] = useState('');
+  const [maxText, setMaxText] = useState('');
+  const [deploymentMax, setDeploymentMax] = useState<number | undefined>();
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -37,11 +66,15 @@ export function PolicyForm({ orgId }: { orgId: string }) {
     setLoaded(p);
     setAllowText(p.allowDomains.join(', '));
     setBlockText(p.blockDomains.join(', '));
+    setMaxText(mibText(p.maxFileBytes));
   };
 
   useEffect(() => {
     client.call(api.external.getSettings, { params: { id: orgId } }).then(
-      (res) => apply(res.policy),
+      (res) => {
+        apply(res.policy);
+        setDeploymentMax(res.deploymentMaxFileBytes);
+      },
       (err: unknown) => setError(errorText(err)),
     );
   }, [orgId]);
@@ -55,25 +88,38 @@ export function PolicyForm({ orgId }: { orgId: string }) {
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
     setError(null);
+    // An untouched field keeps the exact byte count (it may not be a whole number of MiB).
+    let maxFileBytes = policy.maxFileBytes;
+    if (maxText.trim() !== mibText(loaded.maxFileBytes)) {
+      const parsed = parseMaxFileMiB(maxText, deploymentMax);
+      if (!parsed.ok) {
+        setError(parsed.message);
+        document.getElementById('maxFileMiB')?.focus();
+        return;
+      }
+      maxFileBytes = parsed.bytes;
+    }
+    setBusy(true);
     try {
-      const body = policyChanges(loaded, { ...policy, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) });
+      const body = policyChanges(loaded, { ...policy, maxFileBytes, allowDomains: parseDomains(allowText), blockDomains: parseDomains(blockText) });
       const res = await client.call(api.external.patchSettings, { params: { id: orgId }, body });
       apply(res.policy);
+      setDeploymentMax(res.deploymentMaxFileBytes);
       setSaved(true);
       // Capabilities (shown elsewhere) follow the policy.
       void refresh();
     } catch (err) {
-      setError(errorText(err));
+      setError(errorText(err, POLICY_LABELS));
     } finally {
       setBusy(false);
     }
   };
 
   const cap = me.capabilities.externalMessaging;
+  // noValidate: save() checks the fields and says what is wrong in the page, naming the field.
   return (
-    <form className="policy stack" onSubmit={(e) => void save(e)}>
+    <form className="policy stack" noValidate onSubmit={(e) => void save(e)}>
       {!cap.allowed && cap.message && <p className="banner banner-info">{cap.message}</p>}
       <fieldset>
         <legend>Messaging people in other organizations</legend>
@@ -130,8 +176,23 @@ export function PolicyForm({ orgId }: { orgId: string }) {
         </label>
         <div className="field">
           <label htmlFor="maxFileMiB">Largest file (MiB)</label>
-          <input id="maxFileMiB" type="number" min={1} step={1} value={Math.round(policy.maxFileBytes / MIB)} onChange={(e) => set({ maxFileBytes: Math.max(1, Number(e.target.value) || 1) * MIB })} />
-          <small className="hint">Across organizations the smaller of the two limits applies.</small>
+          <input
+            id="maxFileMiB"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={deploymentMax ? Math.floor(deploymentMax / MIB) : undefined}
+            step={1}
+            value={maxText}
+            aria-describedby="maxFileMiB-hint"
+            onChange={(e) => {
+              setSaved(false);
+              setMaxText(e.target.value);
+            }}
+          />
+          <small className="hint" id="maxFileMiB-hint">
+            Across organizations the smaller of the two limits applies.{deploymentMax ? ` At most ${Math.floor(deploymentMax / MIB)} MiB on this server.` : ''}
+          </small>
         </div>
       </fieldset>
       <ErrorNote message={error} />
