@@ -1,3 +1,4 @@
+import { hasVisibleChar, UNSAFE_NAME_CHARS } from '../../shared/api/common.js';
 import { Email } from '../../shared/api/auth.js';
 import type { OrgDetails } from '../../shared/api/orgs.js';
 import { Plan } from '../../shared/api/shapes.js';
@@ -33,7 +34,9 @@ export function validateOrgName(name: string): string {
   const n = name.trim();
   if (!n) throw badRequest('An organization name is required');
   if (n.length > NAME_MAX) throw badRequest(`An organization name has at most ${NAME_MAX} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw badRequest('An organization name cannot contain control characters');
+  // Shown beside people's names in every other org (External · <org>): held to the same rules.
+  if (UNSAFE_NAME_CHARS.test(n)) throw badRequest('An organization name cannot contain control or text-direction characters');
+  if (!hasVisibleChar(n)) throw badRequest('An organization name needs at least one visible character');
   return n;
 }
 
