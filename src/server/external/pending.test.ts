@@ -63,7 +63,13 @@ describeEachDb('pending chats and invitations', (t) => {
     await expectApiError(closed.api.call(api.conversations.startDirect, { body: { email: fresh(), invite: true } }), 403, 'policy_refused', 'sender_org_disabled');
     // …but a future colleague (the org's own verified domain) is not external.
     const colleague = `new-${uniq()}@${paid.domain}`;
-    expect((await closed.api.call(api.conversations.startDirect, { body: { email: colleague } })).state).toBe('pending');
+    const future = await closed.api.call(api.conversations.startDirect, { body: { email: colleague } });
+    expect(future.state).toBe('pending');
+    expect(future.participants.find((p) => p.pending)).toMatchObject({ email: colleague, external: false, orgId: paid.id, orgName: paid.name, label: 'Invited · not on Parley yet' });
+    // …and an address of no org on Parley stays external, of no org.
+    const stranger = await makeUser(t(), { plan: 'basic' });
+    const elsewhere = await stranger.api.call(api.conversations.startDirect, { body: { email: fresh() } });
+    expect(elsewhere.participants.find((p) => p.pending)).toMatchObject({ external: true, orgId: null, orgName: null });
 
     const listed = await makeOrg(t().ctx, { plan: 'basic', policy: { allow: 'listed', allowDomains: ['partner.example'] } });
     const l = await makeUser(t(), { org: listed });

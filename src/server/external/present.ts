@@ -2,6 +2,7 @@ import type { Conversation, Participant } from '../../shared/api/shapes.js';
 import type { AppContext } from '../context.js';
 import { Facts } from './facts.js';
 import { conversationViewFor, otherDirectMembers, type PersonRow } from './rules.js';
+import { emailDomainOf } from './verdict.js';
 
 /**
  * What the cross-org rules add to a presented conversation: the state of this moment (a chat
@@ -42,6 +43,13 @@ export async function applyConversationRules(
   const viewer = preloaded ? preloaded.viewer : await loadViewer(facts, viewerId);
   if (!viewer) return { ...conversation, participants };
   const pendingEmail = conversation.participants.find((p) => p.pending)?.email ?? null;
+  let people = participants;
+  if (pendingEmail) {
+    // A future colleague (an address at one of the viewer's org's domains) joins this org by
+    // signing up: not someone external, and not of no org.
+    const org = await facts.orgOfDomain(emailDomainOf(pendingEmail));
+    if (org && org.id === viewer.org_id) people = participants.map((p) => (p.pending ? { ...p, external: false, orgId: org.id, orgName: org.name } : p));
+  }
   const view = await conversationViewFor(
     ctx,
     { id: conversation.id, kind: conversation.kind, state: conversation.state, created_by: conversation.createdBy, pending_email: pendingEmail },
@@ -49,7 +57,7 @@ export async function applyConversationRules(
     facts,
     preloaded?.other,
   );
-  const out: Conversation = { ...conversation, participants, state: view.state };
+  const out: Conversation = { ...conversation, participants: people, state: view.state };
   if (view.reason) out.reason = view.reason;
   if (view.reasonMessage) out.reasonMessage = view.reasonMessage;
   return out;
