@@ -23,8 +23,8 @@ export function registerConversationsRoutes(router: Router, ctx: AppContext, _ap
   const c = api.conversations;
   const m = api.messages;
 
-  router.add(c.startDirect, async ({ auth, body, reply }) => {
-    const r = await doStartDirectChat(ctx, auth.user, body.email, body.invite ?? false);
+  router.add(c.startDirect, async ({ auth, body, reply, ip }) => {
+    const r = await doStartDirectChat(ctx, auth.user, body.email, body.invite ?? false, ip);
     return answer(reply, r.created ? 201 : 200, r.conversation);
   });
 

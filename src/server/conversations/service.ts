@@ -75,7 +75,7 @@ export interface StartResult {
  * index on open direct chats refuses the second insert, which then answers the first's chat.
  * Also the entry point for other domains (chat requests, bound invitations).
  */
-export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWithOrg, recipient: UserWithOrg): Promise<StartResult> {
+export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWithOrg, recipient: UserWithOrg, ip: string | null = null): Promise<StartResult> {
   if (recipient.id === sender.id) throw badRequest('You cannot start a chat with yourself');
   const decision = await decideDirectChat(ctx, sender, recipient);
   if (!decision.allowed) {
@@ -92,7 +92,7 @@ export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWit
       insertConversation(trx, row, [
         { userId: sender.id, lastReadSeq: 0 },
         { userId: recipient.id, lastReadSeq: 0 },
-      ]).then(() => doRecordDirectChatStarted(trx, { conversationId: row.id, state: row.state, sender, recipient })),
+      ]).then(() => doRecordDirectChatStarted(trx, { conversationId: row.id, state: row.state, sender, recipient, ip })),
     );
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -104,12 +104,12 @@ export async function doStartDirectChatWithUser(ctx: AppContext, sender: UserWit
   return { conversation: await getConversationFor(ctx, viewerOf(sender), row.id), created: true };
 }
 
-/** "Start communicating" by email (POST /conversations/direct). */
-export async function doStartDirectChat(ctx: AppContext, sender: UserWithOrg, email: string, invite = false): Promise<StartResult> {
+/** "Start communicating" by email (POST /conversations/direct); `ip` goes into the sender's org's audit log. */
+export async function doStartDirectChat(ctx: AppContext, sender: UserWithOrg, email: string, invite = false, ip: string | null = null): Promise<StartResult> {
   const emailNorm = normalizeEmail(email);
   if (emailNorm === sender.email_norm) throw badRequest('You cannot start a chat with yourself');
   const recipient = await findLiveUserByEmail(ctx.db, emailNorm);
   // An address with no account yet gets a pending chat (and, if asked, an invitation mail).
   if (!recipient) return doStartPendingChat(ctx, sender, email.trim(), emailNorm, invite);
-  return doStartDirectChatWithUser(ctx, sender, recipient);
+  return doStartDirectChatWithUser(ctx, sender, recipient, ip);
 }

@@ -46,7 +46,7 @@ export async function doAuditBothOrgs(
  */
 export async function doRecordDirectChatStarted(
   db: Executor,
-  e: { conversationId: string; state: string; sender: JournalPerson; recipient: JournalPerson; via?: 'direct' | 'invitation' },
+  e: { conversationId: string; state: string; sender: JournalPerson; recipient: JournalPerson; via?: 'direct' | 'invitation'; ip?: string | null },
 ): Promise<void> {
   if (e.sender.org_id === e.recipient.org_id) return;
   await doAuditBothOrgs(db, {
@@ -55,6 +55,7 @@ export async function doRecordDirectChatStarted(
     other: e.recipient,
     conversationId: e.conversationId,
     data: { state: e.state, via: e.via ?? 'direct' },
+    ip: e.ip ?? null,
   });
   if (e.state === 'request') {
     await db

@@ -49,6 +49,9 @@ describeEachDb('message requests', (t) => {
       const entries = await auditOf(t(), orgId, 'external.chat_started');
       expect(entries.some((e) => e.target_id === req.id && e.actor_id === sam.user.id && e.data.state === 'request')).toBe(true);
     }
+    // The address it came from is the sender's org's to see, not the other org's.
+    expect((await auditOf(t(), sam.org.id, 'external.chat_started')).find((e) => e.target_id === req.id)?.ip).toBe('127.0.0.1');
+    expect((await auditOf(t(), acceptOrg.id, 'external.chat_started')).find((e) => e.target_id === req.id)?.ip).toBeNull();
     const feed = await rita.api.call(api.activity.feed);
     expect(feed.items.find((e) => e.kind === 'request' && e.conversationId === req.id)).toMatchObject({ status: 'open', person: { userId: sam.user.id, external: true } });
 
