@@ -84,11 +84,13 @@ export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: Co
     conv.org_id ?? actor.org_id,
     ids.filter((id) => !present.has(id)),
   );
-  await withGroupLock(ctx, conv.id, async () => {
+  // The answer is read while the change still holds the group: a removal of the actor queued
+  // just behind it must not turn a change that was made into a 404.
+  return withGroupLock(ctx, conv.id, async () => {
     await checkStillMember(ctx, conv.id, actor.id);
     await addMembersNow(ctx, actor, conv, ids);
+    return getConversationFor(ctx, viewerOf(actor), conv.id);
   });
-  return getConversationFor(ctx, viewerOf(actor), conv.id);
 }
 
 async function addMembersNow(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, ids: readonly string[]): Promise<void> {
@@ -102,6 +104,9 @@ async function addMembersNow(ctx: AppContext, actor: UserWithOrg, conv: Conversa
     if (current.length + fresh.length > GROUP_MEMBERS_MAX) {
       throw badRequest(`A group chat has at most ${GROUP_MEMBERS_MAX} members`);
     }
+    // Who is new was decided again just now, after the check made before the lock: someone
+    // removed meanwhile (or deactivated) must be an active colleague to come back.
+    await checkColleagues(trx, conv.org_id ?? actor.org_id, fresh);
     // Newcomers start with nothing unread but the note of their arrival: they see the history,
     // but are not flooded by it.
     await upsertMembers(trx, conv.id, fresh, locked.last_seq, nowIso());
@@ -147,7 +152,7 @@ async function removeMemberNow(ctx: AppContext, actor: UserWithOrg, conv: Conver
 
 export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, title: string): Promise<Conversation> {
   checkIsGroup(conv);
-  await withGroupLock(ctx, conv.id, async () => {
+  return withGroupLock(ctx, conv.id, async () => {
     await checkStillMember(ctx, conv.id, actor.id);
     // The title as the change before this one left it: renaming to it changes nothing.
     const note = await ctx.db.transaction().execute(async (trx) => {
@@ -157,6 +162,7 @@ export async function doRenameGroup(ctx: AppContext, actor: UserWithOrg, conv: C
       return doWriteSystemNote(trx, conv.id, { action: 'renamed', actorId: actor.id, title });
     });
     if (note) await tellChange(ctx, note, () => publishConversation(ctx, conv.id, 'conversation.updated'));
+    // Read while the group is still held (see doAddMembers).
+    return getConversationFor(ctx, viewerOf(actor), conv.id);
   });
-  return getConversationFor(ctx, viewerOf(actor), conv.id);
 }

@@ -5,6 +5,9 @@ import type { Message } from '../../shared/api/shapes.js';
 import { describeEachDb } from '../testing/each-db.js';
 import { makeOrg, makeUser, type TestUser } from '../testing/factories.js';
 import type { TestServer } from '../testing/server.js';
+import { getUserWithOrg } from '../accounts/store.js';
+import { doAddMembers, doRemoveMember } from './groups.js';
+import { getConversationRow } from './store.js';
 import { describeNote } from './system-notes.js';
 import { cid, expectApiError, recordEvents } from './test-helpers.js';
 
@@ -234,6 +237,36 @@ describeEachDb('group notes in the timeline', (t) => {
       const danIn = (await ann.api.call(api.conversations.get, { params: { id: group.id } })).participants.some((p) => p.userId === dan.user.id);
       const aboutDan = (await notes()).filter((n) => n.userIds?.includes(dan.user.id));
       expect(aboutDan[aboutDan.length - 1]!.action).toBe(danIn ? 'members_added' : 'member_removed');
+    }
+  });
+
+  it('an add that was a no-op when asked cannot bring back someone removed meanwhile who may no longer be added', async () => {
+    const { ann, bob, cat, group } = await team(t());
+    await ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } });
+    // Cat is deactivated: still listed in the group, no longer someone who may be added.
+    await t().ctx.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', cat.user.id).execute();
+    const conv = (await getConversationRow(t().ctx.db, group.id))!;
+    const [annRow, bobRow] = await Promise.all([getUserWithOrg(t().ctx.db, ann.user.id), getUserWithOrg(t().ctx.db, bob.user.id)]);
+    // Ann's add reads the members (Cat among them) before it waits for the group; Bob's removal
+    // of Cat takes the group first.
+    const [removed, added] = await Promise.allSettled([doRemoveMember(t().ctx, bobRow!, conv, cat.user.id), doAddMembers(t().ctx, annRow!, conv, [cat.user.id])]);
+    expect(removed.status).toBe('fulfilled');
+    expect(added.status === 'rejected' ? (added.reason as { code: string }).code : 'made').toBe('invalid_member');
+    const now = await ann.api.call(api.conversations.get, { params: { id: group.id } });
+    expect(now.participants.map((p) => p.userId)).not.toContain(cat.user.id);
+    expect((await history(ann, group.id)).at(-1)!.system).toMatchObject({ action: 'member_removed', userIds: [cat.user.id] });
+  });
+
+  it('a change that was made is answered as made, even when its actor is removed just after it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { ann, bob, dan, group } = await team(t());
+      const [added] = await Promise.allSettled([
+        ann.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [dan.user.id] } }),
+        bob.api.call(api.conversations.removeMember, { params: { id: group.id, userId: ann.user.id } }),
+      ]);
+      const danIn = (await bob.api.call(api.conversations.get, { params: { id: group.id } })).participants.some((p) => p.userId === dan.user.id);
+      // Refused only if it was not made, and made only if answered so.
+      expect([round, added.status === 'fulfilled', danIn]).toEqual([round, danIn, danIn]);
     }
   });
 });
