@@ -7,6 +7,7 @@ import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
 import { doWriteSystemNote, publishNote, type StoredNote } from './system-notes.js';
 import { withGroupLock } from './group-lock.js';
+import { messageWriter } from './writer.js';
 import { currentMemberIds, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
@@ -41,6 +42,8 @@ async function checkColleagues(db: Executor, orgId: string, userIds: readonly st
  * or reconnect.
  */
 async function tellChange(ctx: AppContext, note: StoredNote, publish: () => Promise<void>): Promise<void> {
+  // Messages committed before the change are told first (one node tells a chat in seq order).
+  await messageWriter(ctx).published();
   try {
     await publish();
   } catch (err) {

@@ -257,6 +257,20 @@ describeEachDb('group notes in the timeline', (t) => {
     expect((await history(ann, group.id)).at(-1)!.system).toMatchObject({ action: 'member_removed', userIds: [cat.user.id] });
   });
 
+  it('tells a group its messages and notes in seq order while both are written at once', async () => {
+    const { ann, bob, cat, group } = await team(t());
+    const rec = recordEvents(t());
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => ann.api.call(api.messages.send, { params: { id: group.id }, body: { clientId: cid(), body: `m${i}` } })),
+      ...Array.from({ length: 6 }, (_, i) => bob.api.call(api.conversations.update, { params: { id: group.id }, body: { title: `Title ${i}` } })),
+      bob.api.call(api.conversations.addMembers, { params: { id: group.id }, body: { userIds: [cat.user.id] } }),
+    ]);
+    rec.stop();
+    const seqs = rec.to(bob.user.id).flatMap((e) => (e.type === 'message.created' && e.conversationId === group.id ? [e.message.seq] : []));
+    expect(seqs.length).toBeGreaterThanOrEqual(47);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
   it('a change that was made is answered as made, even when its actor is removed just after it', async () => {
     for (let round = 0; round < 8; round++) {
       const { ann, bob, dan, group } = await team(t());

@@ -95,6 +95,15 @@ export class MessageWriter {
     });
   }
 
+  /**
+   * Resolves once the batches committed so far have been answered and published (on SQLite,
+   * after their WAL flush). A group change stored in a transaction of its own waits for it
+   * before telling its members, so its events come after those of the messages before it.
+   */
+  async published(): Promise<void> {
+    await Promise.all(this.flushing);
+  }
+
   /** Stops taking sends, stores what is queued, and resolves when nothing is left in flight. */
   async close(): Promise<void> {
     this.closed = true;
