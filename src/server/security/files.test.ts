@@ -139,8 +139,8 @@ describeEachDb('security: files', (t) => {
 
   it('never lets a file name split or add response headers', async () => {
     const { a, group } = await chatWithFile(t());
-    // Names with CR/LF or other controls are refused at upload, raw or multipart.
-    for (const name of ['a\r\nSet-Cookie: pwned=1.txt', 'a\nX-Injected: 1', 'a\rb', 'a\u0085b', 'a\u0000b']) {
+    // Names with CR/LF, line separators or other controls are refused at upload, raw or multipart.
+    for (const name of ['a\r\nSet-Cookie: pwned=1.txt', 'a\nX-Injected: 1', 'a\rb', 'a\u0085b', 'a\u0000b', 'a\u2028b\u2029c.txt']) {
       const res = await raw(t(), 'POST', `/api/v1/files?conversationId=${group.id}&name=${encodeURIComponent(name)}`, {
         token: a.token,
         headers: { 'content-type': 'application/octet-stream' },
@@ -159,7 +159,7 @@ describeEachDb('security: files', (t) => {
       expect(mp.status, `multipart ${JSON.stringify(name)}: ${mp.text}`).toBe(400);
     }
     // Names that are legal but hostile to headers are served safely.
-    for (const name of ['quote"; filename="evil.html', 'a\u2028b\u2029c.txt', 'semi;colon,comma.txt', "pct%0d%0aX-Injected: 1.txt", 'ünïcødé 😀.html', `${'n'.repeat(250)}.txt`]) {
+    for (const name of ['quote"; filename="evil.html', 'a\u200fb\u200ec.txt', 'semi;colon,comma.txt', "pct%0d%0aX-Injected: 1.txt", 'ünïcødé 😀.html', `${'n'.repeat(250)}.txt`]) {
       const fileId = await uploadFile(t(), a, group.id, name, 'hello');
       const res = await get(t(), `/api/v1/files/${fileId}?inline=1`, { authorization: `Bearer ${a.token}` });
       expect(res.status, name).toBe(200);

@@ -6,11 +6,13 @@ import { z } from 'zod';
  */
 
 /**
- * Characters a name people read must not hold: C0/C1 controls (they break rendering and logs), and
- * the bidirectional overrides and isolates that make "gpj.exe" read as "exe.jpg", or one person's
- * name read as another's.
+ * Characters a name people read must not hold: C0/C1 controls and the line and paragraph
+ * separators (they break rendering and logs), and the bidirectional overrides and isolates that
+ * make "gpj.exe" read as "exe.jpg", or one person's name read as another's. The direction marks
+ * (U+200E, U+200F, U+061C) stay allowed: they cannot reorder letters, and right-to-left names
+ * use them.
  */
-export const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const UNSAFE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Whether a name or title has something a person can see: a character that is not a space,
