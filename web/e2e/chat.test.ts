@@ -224,6 +224,36 @@ run('web: two organizations chat in the browser', () => {
     await shot(page, 'chat', '05-history-top');
   });
 
+  it('takes the writer to the bottom when they send while scrolled up; Today follows a chat read elsewhere', async () => {
+    const org = await makeOrg(e.t.ctx, { name: 'Scroll Org', plan: 'basic' });
+    const sol = await makeUser(e.t, { org, displayName: 'Sol Scroller' });
+    const tia = await makeUser(e.t, { org, displayName: 'Tia Talker' });
+    const conv = await sol.api.call(api.conversations.startDirect, { body: { email: tia.email } });
+    for (let i = 1; i <= 60; i++) await tia.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `s-${i}`, body: `line ${i}` } });
+    // Today in one tab shows the chat's unread count; reading it elsewhere clears it.
+    const today = await e.signedIn(sol.token, { path: '/today' });
+    await today.locator('.feed .count', { hasText: '60' }).waitFor();
+    // Settled: the page's own chat list has loaded (which reloads the feed once).
+    await today.waitForTimeout(1200);
+    await sol.api.call(api.messages.read, { params: { id: conv.id }, body: { seq: 60 } });
+    await expect.poll(() => today.locator('.feed .count').count(), { timeout: 5000 }).toBe(0);
+
+    const page = await e.signedIn(sol.token, { path: `/chat/${conv.id}` });
+    await page.locator('[data-testid=message]', { hasText: 'line 60' }).waitFor();
+    await page.locator('.messages').evaluate((el) => el.scrollTo(0, 0));
+    await page.waitForTimeout(300);
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('sent from up there');
+    await box.press('Enter');
+    const mine = page.locator('[data-testid=message]', { hasText: 'sent from up there' });
+    await mine.waitFor();
+    await expect.poll(() => mine.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const pane = el.closest('.messages')!.getBoundingClientRect();
+      return r.bottom <= pane.bottom + 1 && r.top >= pane.top - 1;
+    }), { timeout: 3000 }).toBe(true);
+  });
+
   it('keeps what was typed and the files picked in a chat while others are open, and after a reload; sends indentation as written', async () => {
     const org = await makeOrg(e.t.ctx, { name: 'Draft Org', plan: 'basic' });
     const dora = await makeUser(e.t, { org, displayName: 'Dora Draft' });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useChats } from '../chat-context.js';
 import { api, client } from '../lib/client.js';
 import { formatTime } from '../lib/format.js';
+import { withoutBidiControls } from '../lib/links.js';
 import type { ActivityEntry } from '../../../src/shared/api/activity.js';
 import { errorText } from '../lib/reasons.js';
 import { useSession } from '../session.js';
@@ -45,7 +46,8 @@ export function Today() {
   }, []);
 
   // Reload when chats change (a new chat, message or request shows up here too), not on typing.
-  const signature = [...store.conversations.values()].map((c) => `${c.id}:${c.lastSeq}:${c.state}`).join(',');
+  // Read elsewhere (another tab or device) counts as a change: the feed's unread counts follow.
+  const signature = [...store.conversations.values()].map((c) => `${c.id}:${c.lastSeq}:${c.state}:${c.unreadCount}`).join(',');
   const first = useRef(true);
   useEffect(() => {
     const t = setTimeout(() => void load(), first.current ? 0 : 500);
@@ -94,7 +96,7 @@ export function Today() {
                   <span className={`badge badge-kind kind-${it.kind}`}>{entryLabel(it)}</span>
                   {it.unreadCount ? <span className="count">{it.unreadCount}</span> : null}
                 </div>
-                {it.preview && <div className="feed-summary">{it.preview}</div>}
+                {it.preview && <div className="feed-summary">{withoutBidiControls(it.preview)}</div>}
                 {!p.pending && <div className="muted small">{p.email}</div>}
               </div>
               <time className="muted small" dateTime={it.at}>

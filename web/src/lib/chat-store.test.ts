@@ -21,6 +21,10 @@ function msg(seq: number, over: Partial<Message> = {}): Message {
   };
 }
 
+function person(userId: string) {
+  return { userId, email: `${userId}@a.example`, displayName: userId, orgId: 'o', orgName: 'A', external: false, deleted: false, pending: false, status: 'active' as const };
+}
+
 function conv(over: Partial<Conversation> = {}): Conversation {
   return conversationFixture(ME, over);
 }
@@ -190,9 +194,52 @@ describe('ChatStore', () => {
 
   it('tracks what the other side has read', () => {
     const store = new ChatStore(ME, fakeApi(0).api);
+    store.upsertConversation(conv({ participants: [person(ME), person(THEM)] }));
     store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 4 });
     store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 2 });
     expect(store.seenByOthers('c1')).toBe(4);
+  });
+
+  it('in a group, a message is seen once every other member has read it, not one of them', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    store.upsertConversation(conv({ kind: 'group', title: 'g', participants: [person(ME), person(THEM), person('u-third')] }));
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 5 });
+    expect(store.seenByOthers('c1')).toBe(0);
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: 'u-third', seq: 3 });
+    expect(store.seenByOthers('c1')).toBe(3);
+  });
+
+  it('a list answer older than the events heard keeps their unread messages, and what was read elsewhere stays read', async () => {
+    // The list was read at seq 4 with 4 unread; two more messages from them were heard since.
+    const slow = conv({ lastSeq: 4, unreadCount: 4 });
+    const store = new ChatStore(ME, fakeApi(4, slow).api);
+    store.upsertConversation(conv({ lastSeq: 4, unreadCount: 4 }));
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(5) });
+    store.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(6) });
+    await store.loadConversations();
+    expect(store.conversations.get('c1')).toMatchObject({ lastSeq: 6, unreadCount: 6 });
+    // Read up to 4 in another tab (the list says 0 unread at 4): only the two newer ones are unread.
+    const read = new ChatStore(ME, fakeApi(4, conv({ lastSeq: 4, unreadCount: 0, lastReadSeq: 4 })).api);
+    read.upsertConversation(conv({ lastSeq: 4, unreadCount: 4 }));
+    read.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(5) });
+    read.applyEvent({ type: 'message.created', conversationId: 'c1', message: msg(6) });
+    await read.loadConversations();
+    expect(read.conversations.get('c1')).toMatchObject({ lastSeq: 6, unreadCount: 2, lastReadSeq: 4 });
+  });
+
+  it('says "left" in another tab when the group’s last note says I left', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    const g = conv({ kind: 'group', title: 'Launch', participants: [person(ME), person(THEM)] });
+    store.upsertConversation(g);
+    const note = msg(2, { senderId: ME, system: { action: 'member_left', actorId: ME } });
+    store.applyEvent({ type: 'conversation.updated', conversation: { ...g, participants: [person(THEM)], lastSeq: 2, lastMessage: note } });
+    expect(store.gone.get('c1')).toEqual({ title: 'Launch', why: 'left' });
+    // Removed by someone else: "removed".
+    const other = new ChatStore(ME, fakeApi(0).api);
+    other.upsertConversation(g);
+    const removal = msg(2, { senderId: THEM, system: { action: 'member_removed', actorId: THEM, userIds: [ME] } });
+    other.applyEvent({ type: 'conversation.updated', conversation: { ...g, participants: [person(THEM)], lastSeq: 2, lastMessage: removal } });
+    expect(other.gone.get('c1')).toEqual({ title: 'Launch', why: 'removed' });
   });
 
   it('forgets a group I was removed from, and says so instead of failing', async () => {

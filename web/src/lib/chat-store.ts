@@ -37,6 +37,18 @@ function emptyThread(): Thread {
  * The client's view of chats and messages, fed by REST pages and WebSocket events. Components
  * subscribe and re-render on `version`; all merging rules live here so they can be tested.
  */
+/**
+ * A chat's copy from the server merged with the one held: an older copy (a slow list answer)
+ * never undoes newer events. When the held copy has messages the server's does not count yet,
+ * its unread count is the server's plus those newer messages, and never more than the held
+ * count (what was read elsewhere meanwhile stays read).
+ */
+export function keepNewer(cur: Conversation, next: Conversation): Conversation {
+  if (cur.lastSeq <= next.lastSeq) return next;
+  const unreadCount = Math.max(next.unreadCount, Math.min(cur.unreadCount, next.unreadCount + (cur.lastSeq - next.lastSeq)));
+  return { ...next, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage, lastActivityAt: cur.lastActivityAt, unreadCount, lastReadSeq: Math.max(cur.lastReadSeq, next.lastReadSeq) };
+}
+
 export class ChatStore {
   version = 0;
   conversations = new Map<string, Conversation>();
@@ -98,14 +110,14 @@ export class ChatStore {
     this.touched?.add(conv.id);
     // The server tells a removed member one last time, with a list that no longer has them.
     if (conv.kind === 'group' && !isMember(conv, this.meId)) {
-      this.forget(conv.id, 'removed', conv);
+      // The change is stored with its note: "I left" when the note says I did (in another tab).
+      const note = conv.lastMessage?.system;
+      this.forget(conv.id, note?.action === 'member_left' && note.actorId === this.meId ? 'left' : 'removed', conv);
       return;
     }
     this.gone.delete(conv.id);
     const cur = this.conversations.get(conv.id);
-    // An older copy (e.g. a slow list answer) never undoes a newer event.
-    if (cur && cur.lastSeq > conv.lastSeq) conv = { ...conv, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage, unreadCount: cur.unreadCount };
-    this.conversations.set(conv.id, conv);
+    this.conversations.set(conv.id, cur ? keepNewer(cur, conv) : conv);
     this.changed();
   }
 
@@ -152,7 +164,7 @@ export class ChatStore {
     }
     for (const c of list) {
       const cur = this.conversations.get(c.id);
-      this.conversations.set(c.id, cur && cur.lastSeq > c.lastSeq ? { ...c, lastSeq: cur.lastSeq, lastMessage: cur.lastMessage } : c);
+      this.conversations.set(c.id, cur ? keepNewer(cur, c) : c);
     }
     this.listLoaded = true;
     this.changed();
@@ -352,9 +364,17 @@ export class ChatStore {
   }
 
   /** The highest seq of mine the other members have all read (for the "Seen" marker). */
+  /**
+   * The seq every other current member has read up to, as far as this page heard their `read`
+   * events: someone not heard from counts as having read nothing, so a group's message is not
+   * "seen" because one of many read it.
+   */
   seenByOthers(id: string): number {
     const map = this.peerRead.get(id);
-    if (!map || map.size === 0) return 0;
-    return Math.min(...map.values());
+    const conv = this.conversations.get(id);
+    if (!map || map.size === 0 || !conv) return 0;
+    const others = conv.participants.flatMap((p) => (p.userId && p.userId !== this.meId && !p.pending ? [p.userId] : []));
+    if (others.length === 0) return 0;
+    return Math.min(...others.map((uid) => map.get(uid) ?? 0));
   }
 }

@@ -65,6 +65,13 @@ describe('conversation display', () => {
     expect(lastMessagePreview(conv(person(), { lastMessage: { ...m, deletedAt: '2024-01-02T00:00:00.000Z' } }), ME)).toBe('Message deleted');
   });
 
+  it('previews without direction overrides, as the message itself is shown', () => {
+    const m = { id: 'm', conversationId: 'c', seq: 1, clientId: 'x', senderId: 'them', body: 'Invoice for you: \u202efdp.exe', files: [], createdAt: '2024-01-01T00:00:00.000Z', changeSeq: 0 };
+    expect(lastMessagePreview(conv(person(), { lastMessage: m }), ME)).toBe('Invoice for you: fdp.exe');
+    const file = { id: 'f', name: 'a\u2066gpj.exe\u2069', size: 1, contentType: 'application/octet-stream', sha256: '', conversationId: 'c', uploaderId: 'them', createdAt: m.createdAt };
+    expect(lastMessagePreview(conv(person(), { lastMessage: { ...m, body: '', files: [file] } }), ME)).toBe('📎 agpj.exe');
+  });
+
   it('uses the server’s label when it sent one, and words of its own otherwise', () => {
     expect(labels(conv(person({ userId: null, pending: true, label: 'Invited · not on Parley yet' }), { state: 'pending' }))).toEqual(['Invited · not on Parley yet']);
     expect(labels(conv(person({ external: true, label: 'External · Beta Company Ltd' })))).toEqual(['External · Beta Company Ltd']);

@@ -1,3 +1,4 @@
+import { withoutBidiControls } from './links.js';
 import type { Conversation, Participant } from '../../../src/shared/api/shapes.js';
 
 /** How a chat is shown in lists and headers: title, badges, whether one may write. */
@@ -125,10 +126,11 @@ export function lastMessagePreview(conv: Conversation, meId: string): string {
   if (!m) return conv.state === 'pending' ? 'Invitation pending' : 'No messages yet';
   if (m.deletedAt) return 'Message deleted';
   // A note about the group already says who did it ("Ann added Bob").
-  if (m.system) return m.body.replace(/\s+/g, ' ').slice(0, 140);
+  if (m.system) return withoutBidiControls(m.body).replace(/\s+/g, ' ').slice(0, 140);
   const sender = conv.kind === 'group' && m.senderId !== meId ? conv.participants.find((p) => p.userId === m.senderId) : undefined;
   // In a group, whose message it is matters as much as what it says.
   const mine = m.senderId === meId ? 'You: ' : sender ? `${participantName(sender).split(/\s+/)[0]}: ` : '';
   const body = m.body.trim() || (m.files.length ? `📎 ${m.files.map((f) => f.name).join(', ')}` : '');
-  return `${mine}${body.replace(/\s+/g, ' ')}`.slice(0, 140);
+  // As in the message itself: direction overrides would make "fdp.exe" read as "exe.pdf".
+  return `${mine}${withoutBidiControls(body).replace(/\s+/g, ' ')}`.slice(0, 140);
 }

@@ -65,9 +65,13 @@ export function MessageList({ conv, onEdit, onDelete, onRetry, onVisibleSeq }: P
 
   // Older pages: keep the message under the reader's eyes where it was.
   // New messages: stay at the bottom if the reader was there.
+  const pendingCount = useRef(t.pending.length);
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
+    // Sending takes the reader to the bottom, where their message is, wherever they had scrolled.
+    if (t.pending.length > pendingCount.current) pinned.current = true;
+    pendingCount.current = t.pending.length;
     if (anchor.current && !t.loadingOlder) {
       el.scrollTop = el.scrollHeight - anchor.current.height + anchor.current.top;
       anchor.current = null;
