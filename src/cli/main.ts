@@ -3,7 +3,7 @@ import { PARLEY_VERSION } from '../server/version.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerServeCommands } from './commands/serve.js';
-import { CliError } from './util.js';
+import { CliError, printErr } from './util.js';
 
 /**
  * `parley`: the operator's commands (they act on the database directly, with or without a
@@ -34,10 +34,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`parley: ${err.message}\n`);
+      printErr(`parley: ${err.message}`);
       return err.exitCode;
     }
-    process.stderr.write(`parley: ${(err as Error).message ?? String(err)}\n`);
+    printErr(`parley: ${(err as Error).message ?? String(err)}`);
     return 1;
   }
 }

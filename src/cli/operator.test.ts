@@ -1,10 +1,16 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
+import { Migrator } from 'kysely';
+import pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api } from '../shared/api/index.js';
 import { ApiError } from '../shared/client.js';
 import { getUserWithOrg } from '../server/accounts/store.js';
+import { openDatabase } from '../server/db/index.js';
+import { migrations } from '../server/db/migrations/index.js';
+import { createTestDatabase, testDatabases, type TestDatabase } from '../server/testing/databases.js';
 import { describeEachDb } from '../server/testing/each-db.js';
 import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../server/testing/factories.js';
 import type { TestServer } from '../server/testing/server.js';
@@ -221,6 +227,13 @@ describeEachDb('operator CLI', (t) => {
     expect(mails[0]).toMatchObject({ to: email, kind: 'invite' });
     expect(mails[0]!.text).toContain('/reset-password?token=');
     expect((await runCli(t(), ['mail', 'list', '--to', `none-${uniq()}@x.example`])).out.trim()).toBe('No mail.');
+    // Addresses are told apart without case, on both sides: as typed, and as stored.
+    const shouted = await runCli(t(), ['mail', 'list', '--to', ` ${email.toUpperCase()} `]);
+    expect(shouted.out.trim().split('\n')).toHaveLength(2);
+    const mixed = `Mixed-${uniq()}@${org.domain}`;
+    await admin.api.call(api.orgs.createUser, { params: { id: org.id }, body: { email: mixed, displayName: 'Mixed' } });
+    const lower = await runCli(t(), ['mail', 'list', '--to', mixed.toLowerCase(), '--json']);
+    expect((JSON.parse(lower.out) as { to: string }[]).map((m) => m.to)).toEqual([mixed]);
     for (const bad of ['0', 'ten', '1001', '-3']) expect((await runCli(t(), ['mail', 'list', '--limit', bad])).code, bad).not.toBe(0);
   });
 
@@ -264,4 +277,77 @@ describe('operator CLI: the database must exist', () => {
     const listed = await runCliIn(['org', 'list', '--database-url', url]);
     expect(listed.code).toBe(0);
   });
+});
+
+/** Runs SQL on a test database outside Parley, as another application would; answers its tables. */
+async function outside(db: TestDatabase, statement?: string): Promise<string[]> {
+  if (db.kind === 'sqlite') {
+    const raw = new SQLite(db.url);
+    try {
+      if (statement) raw.exec(statement);
+      return (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+    } finally {
+      raw.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    if (statement) await client.query(statement);
+    const r = await client.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
+    return r.rows.map((row) => row.name);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('operator CLI: only migrate and serve change the schema', () => {
+  for (const kind of testDatabases()) {
+    it(`[${kind}] refuses another application's database and an empty one, changing nothing`, async () => {
+      const empty = await createTestDatabase(kind);
+      const foreign = await createTestDatabase(kind);
+      try {
+        await outside(empty, kind === 'sqlite' ? 'PRAGMA user_version = 0' : undefined);
+        const onEmpty = await runCliIn(['stage', 'show', '--database-url', empty.url]);
+        expect(onEmpty.code).toBe(1);
+        expect(onEmpty.err).toMatch(/is empty, not a Parley database: create it with `parley migrate`/);
+        expect(await outside(empty)).toEqual([]);
+
+        await outside(foreign, 'CREATE TABLE notes (x TEXT)');
+        for (const args of [['stage', 'show'], ['org', 'list'], ['org', 'create', '--name', 'Intruder']]) {
+          const r = await runCliIn([...args, '--database-url', foreign.url]);
+          expect(r.code, args.join(' ')).toBe(2);
+          expect(r.err, args.join(' ')).toMatch(/is not a Parley database .*nothing was changed/);
+          expect(r.out).toBe('');
+        }
+        expect(await outside(foreign)).toEqual(['notes']);
+      } finally {
+        await empty.drop();
+        await foreign.drop();
+      }
+    });
+
+    it(`[${kind}] refuses a Parley database whose schema is behind until \`parley migrate\` brings it up to date`, async () => {
+      const db = await createTestDatabase(kind);
+      try {
+        // The schema of an earlier Parley: its first two migrations.
+        const older = openDatabase(db.url);
+        const firstTwo = Object.fromEntries(Object.entries(migrations).slice(0, 2));
+        await new Migrator({ db: older.kysely, provider: { getMigrations: async () => firstTwo } }).migrateToLatest();
+        await older.close();
+        const tablesBefore = await outside(db);
+
+        const behind = await runCliIn(['stage', 'show', '--database-url', db.url]);
+        expect(behind.code).toBe(1);
+        expect(behind.err).toMatch(/is behind this version of Parley .*run `parley migrate` first/);
+        expect(await outside(db)).toEqual(tablesBefore);
+
+        expect((await runCliIn(['migrate', '--database-url', db.url])).code).toBe(0);
+        const after = await runCliIn(['stage', 'show', '--database-url', db.url]);
+        expect(after).toMatchObject({ code: 0, out: 'ga\n' });
+      } finally {
+        await db.drop();
+      }
+    });
+  }
 });

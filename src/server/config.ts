@@ -98,6 +98,17 @@ function checkHost(host: string): string {
   return host;
 }
 
+/** A service URL as it may be printed or logged: without its password. */
+export function redactUrl(url: string, fallback = 'the configured URL'): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return fallback;
+  }
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = parsePort(pick(flags.port, env.PARLEY_PORT) ?? 8080);

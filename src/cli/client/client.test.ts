@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,7 @@ import { makeOrg, makeUser, TEST_PASSWORD } from '../../server/testing/factories
 import { insertTestConversation } from '../../server/testing/conversations.js';
 import { sendWithRetry } from '../commands/client.js';
 import { runCli, useTempConfigDir } from '../testing.js';
-import { credentialsPath } from './credentials.js';
+import { credentialsPath, writeCredentials } from './credentials.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
@@ -63,6 +63,15 @@ describeEachDb('parley user client (CLI)', (t) => {
     const notLogged = await run('chats');
     expect(notLogged.code).toBe(3);
     expect(notLogged.err).toMatch(/Not logged in/);
+    // A saved session that is there but damaged is not "not logged in": it says which file and what to do.
+    mkdirSync(path.dirname(credentialsPath()), { recursive: true });
+    for (const text of ['{"server": "http://127.0.0.1:1", "tok', '{"server": 42}']) {
+      writeFileSync(credentialsPath(), text);
+      const damaged = await run('chats');
+      expect(damaged.code).toBe(3);
+      expect(damaged.err).toContain(`The saved session in ${credentialsPath()} is unreadable`);
+      expect(damaged.err).toMatch(/log in again with `parley login/);
+    }
 
     const { me } = await colleagues();
     const bad = await run('login', '--server', t().url, '--email', me.email, '--password', 'wrong password!');
@@ -88,10 +97,25 @@ describeEachDb('parley user client (CLI)', (t) => {
       expect(res.code).toBe(4);
       expect(res.err).toMatch(/Cannot reach the server at .*no answer within 0\.5 s/);
       expect(Date.now() - started).toBeLessThan(5000);
+      // File transfers wait for the server's answer no longer than any other request.
+      writeCredentials({ server: silentUrl, token: 't', email: me.email, userId: 'u' });
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-cli-'));
+      writeFileSync(path.join(dir, 'f.txt'), 'hi');
+      for (const argv of [['upload', 'c1', path.join(dir, 'f.txt')], ['send', 'c1', '--file', path.join(dir, 'f.txt')], ['download', 'f1', '-o', path.join(dir, 'out')]]) {
+        const transfer = await run(...argv);
+        expect(transfer.code, argv[0]).toBe(4);
+        expect(transfer.err, argv[0]).toMatch(/Cannot reach the server at .*no answer within 0\.5 s/);
+      }
+      expect(readdirSync(dir)).toEqual(['f.txt']);
       process.env.PARLEY_TIMEOUT = 'soon';
       const bad = await run('login', '--server', silentUrl, '--email', me.email, '--password', TEST_PASSWORD);
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/PARLEY_TIMEOUT must be a number of seconds/);
+      // The message states the rule that is applied: 0 is refused.
+      process.env.PARLEY_TIMEOUT = '0';
+      const zero = await run('login', '--server', silentUrl, '--email', me.email, '--password', TEST_PASSWORD);
+      expect(zero.code).toBe(2);
+      expect(zero.err).toMatch(/PARLEY_TIMEOUT must be a number of seconds above 0 and at most 3600, not "0"/);
     } finally {
       if (saved === undefined) delete process.env.PARLEY_TIMEOUT;
       else process.env.PARLEY_TIMEOUT = saved;
@@ -212,5 +236,65 @@ describeEachDb('parley user client (CLI)', (t) => {
     expect(sent.out).toMatch(/^sent #1 /);
     const chats = await exec('chats');
     expect(chats.out).toContain('from a real process');
+  });
+
+  it('lets no control or direction character of other people reach the terminal', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const me = await makeUser(t(), { org });
+    // Stored as a server that does not check names would store them.
+    const peer = await makeUser(t(), { org, displayName: 'Eve\u009b2J\u202eBad\u200f' });
+    await run('login', '--server', t().url, '--email', me.email, '--password', TEST_PASSWORD);
+    const hostile = 'x \u009b31mRED \u009d0;pwned\u009c \u202egnp.exe \u2066a\u2069 \u061c\u200e\u007f\u0085end';
+    const started = await run('chat', 'start', peer.email);
+    const conversationId = started.out.split(/\s+/)[0]!;
+    const watching = run('watch', '--exit-after', '1');
+    await new Promise((r) => setTimeout(r, 500));
+    await peer.api.call(api.messages.send, { params: { id: conversationId }, body: { clientId: 'h1', body: hostile } });
+    const watched = await watching;
+    const chats = await run('chats');
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    for (const [label, out] of [['chat start', started.out], ['watch', watched.out], ['chats', chats.out]] as const) {
+      expect(out, label).not.toMatch(unsafe);
+    }
+    // What remains is readable: controls became spaces, direction marks went.
+    expect(started.out).toContain('chat with Eve 2JBad <');
+    expect(chats.out).toMatch(/Eve 2JBad <.*— x\s+31mRED\s+0;pwned\s+gnp\.exe a\s+end/);
+    expect(watched.out).toMatch(/Eve 2JBad: x\s+31mRED\s+0;pwned\s+gnp\.exe a\s+end/);
+  });
+
+  it('as a real process: reads a piped password without waiting for the pipe to end, and ends quietly when its output is closed', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const me = await makeUser(t(), { org });
+    const peer = await makeUser(t(), { org });
+    const conv = await peer.api.call(api.conversations.startDirect, { body: { email: me.email } });
+    const env = { ...process.env, PARLEY_CONFIG_DIR: mkdtempSync(path.join(os.tmpdir(), 'parley-cli-')) };
+    const parley = (...args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: ROOT, env });
+    const exited = (child: ReturnType<typeof parley>) => {
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      return new Promise<{ code: number | null; err: string }>((resolve) => child.on('close', (code) => resolve({ code, err })));
+    };
+
+    // The password line arrives and the pipe stays open (a script that goes on writing later).
+    const login = parley('login', '--server', t().url, '--email', me.email);
+    const loggedIn = exited(login);
+    login.stdin!.write(`${TEST_PASSWORD}\n`);
+    const killer = setTimeout(() => login.kill(), 15_000);
+    const l = await loggedIn;
+    clearTimeout(killer);
+    login.stdin!.destroy();
+    expect(l.code, l.err).toBe(0);
+
+    // `parley watch | head -1`: the reader goes away after the first line.
+    const watch = parley('watch');
+    const watched = exited(watch);
+    await new Promise<void>((resolve) => watch.stdout!.once('data', () => resolve()));
+    watch.stdout!.destroy();
+    for (let i = 0; i < 3; i++) await peer.api.call(api.messages.send, { params: { id: conv.id }, body: { clientId: `p${i}`, body: `line ${i}` } });
+    const stopper = setTimeout(() => watch.kill(), 15_000);
+    const w = await watched;
+    clearTimeout(stopper);
+    expect(w.code).toBe(0);
+    expect(w.err).toBe('');
   });
 });

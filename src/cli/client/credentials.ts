@@ -21,22 +21,41 @@ export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(configDir(env), 'credentials.json');
 }
 
+/**
+ * A saved session that exists but cannot be used: it cannot be read (its mode, its owner), or it
+ * is not what `parley login` writes (edited by hand, cut short by a full disk).
+ */
+export class DamagedCredentialsError extends Error {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`The saved session in ${file} is unreadable (${detail})`);
+    this.name = 'DamagedCredentialsError';
+  }
+}
+
+/** The saved session; null when there is none; a `DamagedCredentialsError` when it is unusable. */
 export function readCredentials(env: NodeJS.ProcessEnv = process.env): Credentials | null {
+  const file = credentialsPath(env);
   let text: string;
   try {
-    text = readFileSync(credentialsPath(env), 'utf8');
-  } catch {
-    return null;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new DamagedCredentialsError(file, code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read error'));
   }
+  let c: Partial<Credentials>;
   try {
-    const c = JSON.parse(text) as Partial<Credentials>;
-    if (typeof c.server === 'string' && typeof c.token === 'string') {
-      return { server: c.server, token: c.token, email: c.email ?? '', userId: c.userId ?? '' };
-    }
+    c = JSON.parse(text) as Partial<Credentials>;
   } catch {
-    // A damaged file is the same as none: the user logs in again.
+    throw new DamagedCredentialsError(file, 'not valid JSON');
   }
-  return null;
+  if (!c || typeof c !== 'object' || typeof c.server !== 'string' || typeof c.token !== 'string') {
+    throw new DamagedCredentialsError(file, 'no server or session token in it');
+  }
+  return { server: c.server, token: c.token, email: typeof c.email === 'string' ? c.email : '', userId: typeof c.userId === 'string' ? c.userId : '' };
 }
 
 /** Written with mode 0600 (the token is a password): created that way, and fixed if it was not. */

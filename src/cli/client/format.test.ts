@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, Message, Participant } from '../../shared/api/shapes.js';
-import { eventLine, People } from './format.js';
+import { terminalJson } from '../terminal.js';
+import { eventLine, oneLine, People } from './format.js';
 
 function person(userId: string, displayName: string): Participant {
   return { userId, email: `${userId}@example.com`, displayName, orgId: 'o', orgName: 'Org', external: false, deleted: false, pending: false, status: 'active' };
@@ -22,5 +23,17 @@ describe('parley watch lines', () => {
   it('shows a note about the group as what it says, without a sender prefix', () => {
     const note = message({ body: 'Ann Lee added Cat Poe', system: { action: 'members_added', actorId: 'ann', userIds: ['cat'] } });
     expect(eventLine({ type: 'message.created', conversationId: 'c1', message: note }, people)).toBe('10:00:00 c1 #4 · Ann Lee added Cat Poe');
+  });
+
+  it('keeps C1 controls and direction marks off the terminal, in texts and in names', () => {
+    expect(oneLine('a\u009b31mb\u202ec\u200fd\u0085e\u2028f\u061cg\u2066h')).toBe('a 31mbcd e fgh');
+    const hostile = new People();
+    hostile.learn({ participants: [person('eve', 'Eve\u009d0;title\u009c\u202eBad')] } as unknown as Conversation);
+    expect(eventLine({ type: 'typing', conversationId: 'c1', userId: 'eve', expiresInMs: 5000 }, hostile)).toBe('c1 Eve 0;title Bad is typing…');
+    // JSON output keeps its value, written with escapes.
+    const value = { name: 'x\u009by\u202ez\u007f', n: 1 };
+    const json = terminalJson(value);
+    expect(json).not.toMatch(/[\u007f-\u009f\u202e]/);
+    expect(JSON.parse(json)).toEqual(value);
   });
 });

@@ -1,9 +1,13 @@
 import type { Conversation, Message } from '../../shared/api/shapes.js';
 import type { ServerEvent } from '../../shared/events.js';
+import { terminalSafe } from '../terminal.js';
 
-/** One line, whatever the text holds: newlines and control characters would break the layout. */
+/**
+ * One line, whatever the text holds: newlines and control characters would break the layout,
+ * and C1 controls or direction marks would drive the terminal (`terminalSafe`).
+ */
 export function oneLine(s: string, max = 200): string {
-  const flat = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const flat = terminalSafe(s).trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -33,7 +37,7 @@ export class People {
     for (const p of [...(c.formerParticipants ?? []), ...c.participants]) if (p.userId) this.names.set(p.userId, p.displayName);
   }
   name(userId: string): string {
-    return this.names.get(userId) ?? userId;
+    return oneLine(this.names.get(userId) ?? userId, 120);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiError, ParleyClient } from '../../shared/client.js';
 import { PARLEY_VERSION } from '../../server/version.js';
 import { CliError } from '../util.js';
-import { readCredentials, type Credentials } from './credentials.js';
+import { DamagedCredentialsError, readCredentials, type Credentials } from './credentials.js';
 import { oneLine } from './format.js';
 
 /** Exit codes of the user client, so scripts can tell failures apart. */
@@ -23,7 +23,7 @@ export function requestTimeoutMs(): number {
   const raw = process.env.PARLEY_TIMEOUT;
   if (raw === undefined || raw.trim() === '') return DEFAULT_TIMEOUT_S * 1000;
   const seconds = Number(raw);
-  if (!(seconds > 0 && seconds <= 3600)) throw new CliError(`PARLEY_TIMEOUT must be a number of seconds from 0 to 3600, not "${oneLine(raw, 40)}"`, 2);
+  if (!(seconds > 0 && seconds <= 3600)) throw new CliError(`PARLEY_TIMEOUT must be a number of seconds above 0 and at most 3600, not "${oneLine(raw, 40)}"`, 2);
   return Math.round(seconds * 1000);
 }
 
@@ -42,7 +42,15 @@ export function normalizeServer(server: string): string {
 
 /** The stored login, or a clear "log in first". */
 export function requireLogin(): { creds: Credentials; api: ParleyClient } {
-  const creds = readCredentials();
+  let creds: Credentials | null;
+  try {
+    creds = readCredentials();
+  } catch (err) {
+    if (!(err instanceof DamagedCredentialsError)) throw err;
+    // `parley login` writes the file anew; when the file cannot even be read, it must go first.
+    const fix = err.detail === 'permission denied' || err.detail === 'it is a directory' ? `remove ${err.file}, then log in again` : 'log in again';
+    throw new CliError(`${err.message}: ${fix} with \`parley login --server <url> --email <email>\``, EXIT.notLoggedIn);
+  }
   if (!creds) throw new CliError('Not logged in: run `parley login --server <url> --email <email>` first', EXIT.notLoggedIn);
   return { creds, api: apiClient(creds.server, creds.token) };
 }

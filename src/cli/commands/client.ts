@@ -9,7 +9,7 @@ import { conversationLine, eventLine, People, chatName, oneLine } from '../clien
 import { readPassword } from '../client/prompt.js';
 import { apiClient, callApi, EXIT, explain, isNetworkError, normalizeServer, requestTimeoutMs, requireLogin } from '../client/session.js';
 import { cliWebSocket } from '../client/socket.js';
-import { CliError, print } from '../util.js';
+import { CliError, print, printErr } from '../util.js';
 import { registerFilesCommands, uploadFiles } from './files.js';
 
 /**
@@ -48,7 +48,7 @@ export function registerClientCommands(program: Command): void {
         // The session is kept when the server could not be told: it would stay valid there, and
         // the token is what a later `parley logout` needs to end it.
         if (e instanceof CliError && e.exitCode === EXIT.unreachable) throw new CliError(`${e.message}; still logged in, try again later`, EXIT.unreachable);
-        if (!(e instanceof CliError && e.exitCode === EXIT.notLoggedIn)) process.stderr.write(`parley: warning: ${e.message}\n`);
+        if (!(e instanceof CliError && e.exitCode === EXIT.notLoggedIn)) printErr(`parley: warning: ${e.message}`);
       }
       removeCredentials();
       print('Logged out.');
@@ -77,7 +77,7 @@ export function registerClientCommands(program: Command): void {
       const { creds, api: client } = requireLogin();
       const c = await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email, invite: opts.invite } }));
       const note = c.state === 'live' ? '' : ` (${c.state}${c.reasonMessage ? `: ${oneLine(c.reasonMessage)}` : ''})`;
-      print(`${c.id}  chat with ${chatName(c, creds.userId)}${note}`);
+      print(`${c.id}  chat with ${oneLine(chatName(c, creds.userId), 300)}${note}`);
     });
 
   program
@@ -145,12 +145,12 @@ async function watch(exitAfter: number): Promise<void> {
       },
       onStatus: (status, detail) => {
         if (status === 'reconnecting' && detail?.retryInMs !== undefined) {
-          process.stderr.write(`parley: connection lost; reconnecting in ${(detail.retryInMs / 1000).toFixed(1)} s\n`);
+          printErr(`parley: connection lost; reconnecting in ${(detail.retryInMs / 1000).toFixed(1)} s`);
         } else if (status === 'ended') {
           fail(new CliError('Your session has ended: run `parley login` again', EXIT.notLoggedIn));
         }
       },
-      onError: (err) => process.stderr.write(`parley: ${explain(creds.server, err).message}\n`),
+      onError: (err) => printErr(`parley: ${explain(creds.server, err).message}`),
     });
     const onSignal = () => finish();
     function cleanup() {

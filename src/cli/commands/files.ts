@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import fs from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { api } from '../../shared/api/index.js';
 import type { FileInfo } from '../../shared/api/shapes.js';
 import { ParleyClient } from '../../shared/client.js';
 import { callApi, requireLogin } from '../client/session.js';
+import { terminalSafe, withoutUnsafeChars } from '../terminal.js';
 import { CliError, print } from '../util.js';
 
 /** A one-line progress bar on stderr: percentage and throughput, redrawn at most 10 times a second. */
@@ -18,15 +20,21 @@ class Progress extends Transform {
   private lastDraw = 0;
   private readonly tty = process.stderr.isTTY === true;
 
+  private readonly label: string;
+
   constructor(
-    private readonly label: string,
+    label: string,
     private readonly total: number | null,
+    /** Told of every chunk that goes through (the transfer is alive). */
+    private readonly onChunk: () => void = () => undefined,
   ) {
     super();
+    this.label = terminalSafe(label);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.done += chunk.length;
+    this.onChunk();
     const now = Date.now();
     if (this.tty && now - this.lastDraw >= 100) {
       this.lastDraw = now;
@@ -53,24 +61,115 @@ class Progress extends Transform {
   }
 }
 
+/**
+ * Gives up on a transfer the server has stopped taking part in (`PARLEY_TIMEOUT`, as for every
+ * other request). A transfer may rightly last far longer than that, so the time counts from the
+ * last chunk that moved, and then from the end of an upload to the server's answer.
+ */
+class Stall {
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly ms: number | undefined) {
+    this.touch();
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.ms ? this.controller.signal : undefined;
+  }
+
+  touch(): void {
+    if (!this.ms) return;
+    clearTimeout(this.timer);
+    // The same kind of error as a request's own timeout, so it is told the same way (exit code 4).
+    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no answer within ${this.ms! / 1000} s`, 'TimeoutError')), this.ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** What went wrong with a local file, in words rather than an errno. */
+function fileProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EIO':
+      return 'input/output error';
+    default:
+      return e.code ?? e.message ?? String(err);
+  }
+}
+
+const cannotRead = (file: string, err: unknown) => new CliError(`Cannot read ${file}: ${fileProblem(err)}`, 2);
+const cannotWrite = (file: string, err: unknown) => new CliError(`Cannot write ${file}: ${fileProblem(err)}`);
+
 /** Streams a local file to the server (never read whole into memory), showing progress. */
 export async function uploadFile(client: ParleyClient, conversationId: string, filePath: string): Promise<FileInfo> {
-  let st;
+  let handle: FileHandle;
   try {
-    st = await fs.stat(filePath);
-  } catch {
-    throw new CliError(`Cannot read ${filePath}`, 2);
+    // Opened before anything is sent, so a file that cannot be read is said plainly. Non-blocking:
+    // opening a named pipe would otherwise wait for a writer before it can be refused below.
+    handle = await fs.open(filePath, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch (err) {
+    throw cannotRead(filePath, err);
   }
-  if (!st.isFile()) throw new CliError(`${filePath} is not a file`, 2);
-  const name = path.basename(filePath);
-  const body = createReadStream(filePath).pipe(new Progress(`↑ ${name}`, st.size));
-  const res = await fetch(client.url(api.files.upload.path, { conversationId, name }), {
-    method: 'POST',
-    headers: client.headers({ 'content-type': 'application/octet-stream', 'content-length': String(st.size) }),
-    body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
-    duplex: 'half',
-  } as RequestInit);
-  return (await ParleyClient.read(res)) as FileInfo;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new CliError(`${filePath} is not a file`, 2);
+    const name = path.basename(filePath);
+    const stall = new Stall(client.timeoutMs);
+    const progress = new Progress(`↑ ${name}`, st.size, () => stall.touch());
+    const source = handle.createReadStream({ autoClose: false });
+    let readError: unknown;
+    source.once('error', (err) => (readError = err));
+    // pipeline, unlike pipe(), passes a read error on: the request's body fails instead of the
+    // error being thrown where nothing catches it. Its outcome is read through the request's.
+    const piping = pipeline(source, progress).catch(() => undefined);
+    let info: FileInfo;
+    try {
+      const res = await fetch(client.url(api.files.upload.path, { conversationId, name }), {
+        method: 'POST',
+        headers: client.headers({ 'content-type': 'application/octet-stream', 'content-length': String(st.size) }),
+        body: Readable.toWeb(progress) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+        signal: stall.signal,
+      } as RequestInit);
+      // Sent whole: from here the wait is for the server's answer.
+      stall.touch();
+      info = (await ParleyClient.read(res)) as FileInfo;
+    } catch (err) {
+      if (readError) throw cannotRead(filePath, readError);
+      throw err;
+    } finally {
+      stall.stop();
+      source.destroy();
+      await piping;
+    }
+    // What the server stored is not the file when reading it failed (a request of a length
+    // announced as 0 may be answered before the read fails).
+    if (readError) throw cannotRead(filePath, readError);
+    return info;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Uploads each file in turn; answers their ids for a message. */
@@ -95,42 +194,193 @@ export function dispositionName(header: string | null): string | null {
   return plain ? plain[1]! : null;
 }
 
+/** The longest file name most file systems take, in bytes (NAME_MAX on Linux and macOS). */
+const NAME_MAX_BYTES = 255;
+
 /**
- * Where a download goes when no -o was given: the server's name reduced to one plain path
- * segment inside the current directory, whatever the header says.
+ * `name` cut to at most `maxBytes` of UTF-8, keeping its extension and never splitting a
+ * character (a letter and its accents, an emoji) in two.
  */
-export function safeLocalName(name: string | null, fallback: string): string {
-  const base = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').split(/[/\\]/).pop()!.trim();
-  const chosen = !base || base === '.' || base === '..' ? fallback : base;
-  const cwd = process.cwd();
-  const full = path.resolve(cwd, chosen);
-  if (path.dirname(full) !== cwd) throw new CliError('The server suggested an unsafe file name; use -o PATH', 2);
+export function fitName(name: string, maxBytes: number): string {
+  if (Buffer.byteLength(name) <= maxBytes) return name;
+  const dot = name.lastIndexOf('.');
+  let ext = dot > 0 ? name.slice(dot) : '';
+  // An "extension" that long is part of the name.
+  if (Buffer.byteLength(ext) > Math.min(32, maxBytes / 2)) ext = '';
+  const budget = maxBytes - Buffer.byteLength(ext);
+  let stem = '';
+  let used = 0;
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(name.slice(0, name.length - ext.length))) {
+    const bytes = Buffer.byteLength(segment);
+    if (used + bytes > budget) break;
+    stem += segment;
+    used += bytes;
+  }
+  return stem.trimEnd() + ext;
+}
+
+/**
+ * Where a download goes when no -o names the file: the server's name reduced to one plain path
+ * segment inside `dir` (the current directory unless -o names a directory), whatever the header
+ * says. Leading dots go, as browsers do it: a name like ".bash_profile" or ".ssh" chosen by the
+ * sender must not land as a hidden file that a shell or another program picks up.
+ */
+export function safeLocalName(name: string | null, fallback: string, dir = process.cwd(), maxBytes = NAME_MAX_BYTES): string {
+  const segment = withoutUnsafeChars(name ?? '')
+    .split(/[/\\]/)
+    .pop()!
+    .replace(/^[\s.]+/, '')
+    .trimEnd();
+  const chosen = fitName(segment, maxBytes) || fallback;
+  const full = path.resolve(dir, chosen);
+  if (path.dirname(full) !== path.resolve(dir)) throw new CliError('The server suggested an unsafe file name; use -o PATH', 2);
   return full;
 }
 
-export async function downloadFile(client: ParleyClient, fileId: string, out?: string): Promise<{ path: string; size: number }> {
-  const res = await fetch(client.url(api.files.download.path.replace(':id', encodeURIComponent(fileId))), { headers: client.headers() });
-  if (!res.ok || !res.body) await ParleyClient.read(res);
-  const target = out ? path.resolve(out) : safeLocalName(dispositionName(res.headers.get('content-disposition')), `file-${fileId}`);
-  const total = Number(res.headers.get('content-length') ?? NaN);
-  const progress = new Progress(`↓ ${path.basename(target)}`, Number.isFinite(total) ? total : null);
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  // Without -o an existing file is never overwritten.
-  const file = createWriteStream(target, { flags: out ? 'w' : 'wx' });
+/**
+ * A name for the download that is free in `dir`. A name the file system finds too long
+ * (ENAMETOOLONG: its limit may be below 255 bytes, or the whole path too long) is shortened
+ * until it fits, rather than failing after the server has agreed to send the file.
+ */
+async function freeLocalName(dir: string, suggested: string | null, fallback: string): Promise<string> {
+  for (let budget = NAME_MAX_BYTES; ; budget = Math.floor(budget * 0.6)) {
+    const target = safeLocalName(suggested, fallback, dir, budget);
+    try {
+      await fs.lstat(target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return target;
+      if (code === 'ENAMETOOLONG' && budget > 24) continue;
+      throw cannotWrite(target, err);
+    }
+    throw new CliError(`${target} already exists; choose another name with -o`, 2);
+  }
+}
+
+/** What `-o PATH` names, found out before the server is asked for anything. */
+type Output =
+  | { kind: 'directory'; dir: string }
+  /** A file there already: replaced whole once the download is complete. */
+  | { kind: 'file'; path: string; mode: number }
+  | { kind: 'new'; path: string }
+  /** A device or a named pipe (`-o /dev/stdout`): written to as it is, as nothing can be lost. */
+  | { kind: 'special'; path: string };
+
+async function examineOutput(out: string): Promise<Output> {
+  const full = path.resolve(out);
+  let st;
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), counter, progress, file);
+    st = await fs.stat(full);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'new', path: full };
+    throw cannotWrite(out, err);
+  }
+  if (st.isDirectory()) return { kind: 'directory', dir: full };
+  if (!st.isFile()) return { kind: 'special', path: full };
+  // A link stays a link: the file it points to is the one replaced.
+  const real = await fs.realpath(full);
+  // A file without write permission says "keep me": replacing it is refused, for root too
+  // (who may write anything, so its mode is looked at as well).
+  const writable = (st.mode & 0o222) !== 0 && (await fs.access(real, fsc.W_OK).then(() => true, () => false));
+  if (!writable) throw new CliError(`${out} is read-only, so it was not replaced: make it writable (chmod u+w) or choose another name with -o`, 2);
+  return { kind: 'file', path: real, mode: st.mode & 0o7777 };
+}
+
+/**
+ * Puts a complete download in its place. Without -o an existing file is never replaced: a hard
+ * link fails if the name was taken meanwhile (a copy does the same where links are not to be had).
+ */
+async function putInPlace(temp: string, target: string, replace: boolean): Promise<void> {
+  if (replace) return fs.rename(temp, target);
+  try {
+    await fs.link(temp, target);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${target} already exists; choose another name with -o`, 2);
-    await fs.rm(target, { force: true });
-    throw err;
+    await fs.copyFile(temp, target, fsc.COPYFILE_EXCL);
   }
-  return { path: target, size };
+  await fs.rm(temp, { force: true });
+}
+
+/**
+ * Downloads a file. It is written to a temporary file beside its target and moved there only
+ * once complete, so a failure (the network, a full disk) leaves any earlier file of that name as
+ * it was; only the temporary file is ever deleted.
+ */
+export async function downloadFile(client: ParleyClient, fileId: string, out?: string): Promise<{ path: string; size: number }> {
+  const output = out === undefined ? undefined : await examineOutput(out);
+  const stall = new Stall(client.timeoutMs);
+  try {
+    const res = await fetch(client.url(api.files.download.path.replace(':id', encodeURIComponent(fileId))), { headers: client.headers(), signal: stall.signal });
+    if (!res.ok || !res.body) await ParleyClient.read(res);
+    stall.touch();
+    let target: string;
+    let replace = true;
+    if (output === undefined || output.kind === 'directory') {
+      try {
+        target = await freeLocalName(output?.dir ?? process.cwd(), dispositionName(res.headers.get('content-disposition')), `file-${fileId}`);
+      } catch (err) {
+        // Nothing will read the file: the connection is let go rather than left waiting.
+        await res.body!.cancel().catch(() => undefined);
+        throw err;
+      }
+      replace = false;
+    } else {
+      target = output.path;
+    }
+    const total = Number(res.headers.get('content-length') ?? NaN);
+    const progress = new Progress(`↓ ${path.basename(target)}`, Number.isFinite(total) ? total : null, () => stall.touch());
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    if (output?.kind === 'special') {
+      await writeAll(body, counter, progress, target, 'w');
+      return { path: target, size };
+    }
+    const temp = path.join(path.dirname(target), `.parley-${randomBytes(6).toString('hex')}.part`);
+    try {
+      await writeAll(body, counter, progress, temp, 'wx', target);
+      if (output?.kind === 'file') await fs.chmod(temp, output.mode).catch(() => undefined);
+      await putInPlace(temp, target, replace);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      if (err instanceof CliError) throw err;
+      if ((err as NodeJS.ErrnoException).syscall) throw cannotWrite(target, err);
+      throw err;
+    }
+    return { path: target, size };
+  } finally {
+    stall.stop();
+  }
+}
+
+/**
+ * Streams the answer into `file`. An error of the file itself (it cannot be created, the disk is
+ * full) is reported as about `shownAs`; anything else (the connection failed or stalled) as is.
+ */
+async function writeAll(body: Readable, counter: Transform, progress: Progress, file: string, flags: string, shownAs = file): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(file, flags);
+  } catch (err) {
+    body.destroy();
+    throw cannotWrite(shownAs, err);
+  }
+  const sink: Writable = handle.createWriteStream();
+  let writeError: unknown;
+  sink.once('error', (err) => (writeError = err));
+  try {
+    await pipeline(body, counter, progress, sink);
+  } catch (err) {
+    if (writeError) throw cannotWrite(shownAs, writeError);
+    throw err;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /** `parley upload` and `parley download`; `parley send --file` uses `uploadFiles`. */
@@ -147,7 +397,7 @@ export function registerFilesCommands(program: Command): void {
   program
     .command('download <fileId>')
     .description('download a file of one of your chats (named as the server says, in the current directory)')
-    .option('-o, --output <path>', 'where to write it')
+    .option('-o, --output <path>', 'where to write it: a file (replaced once the download is complete) or a directory')
     .action(async (fileId: string, opts: { output?: string }) => {
       const { creds, api: client } = requireLogin();
       const r = await callApi(creds.server, () => downloadFile(client, fileId, opts.output));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { AppContext } from '../../server/context.js';
 import { AppError } from '../../server/http/errors.js';
-import { CliError, withDbFlags, withOperatorContext, type DbFlags } from '../util.js';
+import { terminalJson } from '../terminal.js';
+import { CliError, printErr, withDbFlags, withOperatorContext, type DbFlags } from '../util.js';
 
 /** Exit codes of operator commands: 1 when the action failed, 2 when the command was misused. */
 export const EXIT_FAILED = 1;
@@ -35,12 +36,12 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(terminalJson(value) + '\n');
 }
 
 /** Notes for the person at the terminal, kept off stdout so that scripts can read the output. */
 export function note(line: string): void {
-  process.stderr.write(line + '\n');
+  printErr(line);
 }
 
 /** Left-aligned columns for list output. */

@@ -1,3 +1,4 @@
+import { redactUrl } from '../config.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { Redis } from 'ioredis';
@@ -192,15 +193,6 @@ export class RedisBus implements EventBus {
   }
 }
 
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
-  }
-}
 
 /** Each node's connections are told apart in CLIENT LIST: host, process and a random part. */
 function defaultConnectionName(): string {
