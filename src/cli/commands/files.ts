@@ -336,7 +336,7 @@ export async function downloadFile(client: ParleyClient, fileId: string, out?: s
         cb(null, chunk);
       },
     });
-    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    const body = Readable.from(chunksOf(res.body as WebReadableStream<Uint8Array>), { objectMode: false });
     if (output?.kind === 'special') {
       await writeAll(body, counter, progress, target, 'w');
       return { path: target, size };
@@ -355,6 +355,30 @@ export async function downloadFile(client: ParleyClient, fileId: string, out?: s
     return { path: target, size };
   } finally {
     stall.stop();
+  }
+}
+
+/**
+ * The answer's bytes, read chunk by chunk: a connection that breaks fails the read in hand (and
+ * so the pipeline), where a stream made with `Readable.fromWeb` could meet the fetch's own
+ * "terminated" error outside of any caller, as an uncaught exception. A body not read to its end
+ * is cancelled, so the connection is let go.
+ */
+async function* chunksOf(stream: WebReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
   }
 }
 
