@@ -81,6 +81,12 @@ function pendingParticipant(emailNorm: string): Participant {
  * those above the cursor): sending moves the sender's own cursor to their message, so everything
  * above the cursor was written by someone else.
  */
+/** What of a conversation is one member's own: their cursor and what is unread above it. */
+export function readStateOf(row: Pick<ConversationRow, 'last_seq'>, lastReadSeq: number, deletedSeqs: readonly number[] = []): { lastReadSeq: number; unreadCount: number } {
+  const readSeq = Math.min(lastReadSeq, row.last_seq);
+  return { lastReadSeq: readSeq, unreadCount: unreadCount(row.last_seq, readSeq, deletedSeqs) };
+}
+
 export function presentConversation(
   row: ConversationRow,
   viewer: Viewer,
@@ -92,7 +98,7 @@ export function presentConversation(
   const participants = members.filter((m) => !m.left_at).map((m) => presentParticipant(m, viewer.orgId));
   if (row.state === 'pending' && row.pending_email) participants.push(pendingParticipant(row.pending_email));
   const former = row.kind === 'group' ? members.filter((m) => m.left_at).map((m) => presentParticipant(m, viewer.orgId)) : [];
-  const readSeq = Math.min(lastReadSeq, row.last_seq);
+  const read = readStateOf(row, lastReadSeq, deletedSeqs);
   return {
     ...(former.length > 0 ? { formerParticipants: former } : {}),
     id: row.id,
@@ -101,10 +107,10 @@ export function presentConversation(
     state: row.state as ConversationState,
     participants,
     lastMessage,
-    unreadCount: unreadCount(row.last_seq, readSeq, deletedSeqs),
+    unreadCount: read.unreadCount,
     lastSeq: row.last_seq,
     lastChangeSeq: row.last_change_seq ?? 0,
-    lastReadSeq: readSeq,
+    lastReadSeq: read.lastReadSeq,
     lastActivityAt: row.last_activity_at,
     createdAt: row.created_at,
     createdBy: row.created_by,
@@ -130,15 +136,24 @@ export async function loadConversationViews(db: Executor, viewer: Viewer, rows: 
   return rows.map((r) => presentConversation(r, viewer, members.get(r.id) ?? [], lastMessages.get(r.id) ?? null, r.last_read_seq, deleted.get(r.id)));
 }
 
+/** One member's (or just-removed person's) place in a conversation, for `conversation.*` events. */
+export interface EventViewer {
+  userId: string;
+  orgId: string;
+  read: { lastReadSeq: number; unreadCount: number };
+}
+
 /**
- * A conversation as each of its current members sees it (for `conversation.*` events), plus
- * extra viewers (people just removed) who are told with their own last cursor.
+ * A conversation as its current members see it (for `conversation.*` events), plus extra viewers
+ * (people just removed) told with their own last cursor. What everyone of one org sees alike is
+ * presented once (`shared`, by org); each viewer adds only their read state. A group of 1,000
+ * would otherwise cost a million participant entries for one change.
  */
 export async function presentForEveryone(
   db: Executor,
   row: ConversationRow,
   extra: readonly { userId: string; orgId: string; lastReadSeq: number }[] = [],
-): Promise<{ userId: string; conversation: Conversation }[]> {
+): Promise<{ shared: Map<string, Conversation>; viewers: EventViewer[] }> {
   const [members, lastRows] = await Promise.all([loadMembers(db, [row.id]), loadLastMessages(db, [row])]);
   const list = members.get(row.id) ?? [];
   const last = lastRows.get(row.id);
@@ -146,7 +161,10 @@ export async function presentForEveryone(
   const current = list.filter((m) => !m.left_at);
   const lowest = Math.min(row.last_seq, ...current.map((m) => m.last_read_seq), ...extra.map((e) => e.lastReadSeq));
   const deleted = (await loadDeletedSeqs(db, [{ id: row.id, after: lowest, lastSeq: row.last_seq }])).get(row.id);
-  const out = current.map((m) => ({ userId: m.user_id, conversation: presentConversation(row, { userId: m.user_id, orgId: m.org_id }, list, lastMessage, m.last_read_seq, deleted) }));
-  for (const e of extra) out.push({ userId: e.userId, conversation: presentConversation(row, { userId: e.userId, orgId: e.orgId }, list, lastMessage, e.lastReadSeq, deleted) });
-  return out;
+  const everyone = [...current.map((m) => ({ userId: m.user_id, orgId: m.org_id, lastReadSeq: m.last_read_seq })), ...extra];
+  const shared = new Map<string, Conversation>();
+  for (const v of everyone) {
+    if (!shared.has(v.orgId)) shared.set(v.orgId, presentConversation(row, { userId: v.userId, orgId: v.orgId }, list, lastMessage, 0, deleted));
+  }
+  return { shared, viewers: everyone.map((v) => ({ userId: v.userId, orgId: v.orgId, read: readStateOf(row, v.lastReadSeq, deleted) })) };
 }

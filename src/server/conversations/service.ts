@@ -1,4 +1,5 @@
 import type { Conversation } from '../../shared/api/shapes.js';
+import type { ServerEvent } from '../../shared/events.js';
 import { findLiveUserByEmail, type UserWithOrg } from '../accounts/store.js';
 import { normalizeEmail } from '../accounts/tokens.js';
 import type { AppContext, Executor } from '../context.js';
@@ -39,12 +40,30 @@ export async function publishConversation(
 ): Promise<void> {
   const row = await getConversationRow(ctx.db, conversationId);
   if (!row) return;
-  const views = await presentForEveryone(ctx.db, row, opts.extra);
-  for (const v of views) {
-    // With `onlyTo`, the people in it get `type` and the others `otherType` (when given).
-    const t = !opts.onlyTo || opts.onlyTo.has(v.userId) ? type : opts.otherType;
-    if (t) ctx.events.publish([v.userId], { type: t, conversation: await applyConversationRules(ctx, v.userId, v.conversation) });
+  const { shared, viewers } = await presentForEveryone(ctx.db, row, opts.extra);
+  const typeFor = (userId: string) => (!opts.onlyTo || opts.onlyTo.has(userId) ? type : opts.otherType);
+  if (row.kind !== 'group') {
+    // A direct chat's state and labels are each side's own (the cross-org rules).
+    for (const v of viewers) {
+      const t = typeFor(v.userId);
+      if (t) ctx.events.publish([v.userId], { type: t, conversation: await applyConversationRules(ctx, v.userId, { ...shared.get(v.orgId)!, ...v.read }) });
+    }
+    return;
   }
+  // A group looks the same to all its members but for their read state: it is labelled once,
+  // and members with the same read state share one event, serialized once.
+  const labelled = new Map<string, Conversation>();
+  for (const [orgId, c] of shared) labelled.set(orgId, await applyConversationRules(ctx, '', c));
+  const events = new Map<string, { userIds: string[]; event: ServerEvent }>();
+  for (const v of viewers) {
+    const t = typeFor(v.userId);
+    if (!t) continue;
+    const key = `${t}|${v.orgId}|${v.read.lastReadSeq}|${v.read.unreadCount}`;
+    let e = events.get(key);
+    if (!e) events.set(key, (e = { userIds: [], event: { type: t, conversation: { ...labelled.get(v.orgId)!, ...v.read } } }));
+    e.userIds.push(v.userId);
+  }
+  for (const e of events.values()) ctx.events.publish(e.userIds, e.event);
 }
 
 function decodeCursor(s: string): ListCursor {

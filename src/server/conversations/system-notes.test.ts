@@ -271,6 +271,27 @@ describeEachDb('group notes in the timeline', (t) => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('tells a big group of a change with one event per read state, each member still told their own', async () => {
+    const org = await makeOrg(t().ctx, { plan: 'paid' });
+    const people = await Promise.all(Array.from({ length: 120 }, (_, i) => makeUser(t(), { org, displayName: `Member ${i}` })));
+    const [ann, bob, cat] = people as [TestUser, TestUser, TestUser];
+    const group = await ann.api.call(api.conversations.create, { body: { title: 'Everyone', memberIds: people.slice(1).map((p) => p.user.id) } });
+    await bob.api.call(api.messages.read, { params: { id: group.id }, body: { seq: 1 } });
+    const rec = recordEvents(t());
+    await cat.api.call(api.conversations.update, { params: { id: group.id }, body: { title: 'Everyone, renamed' } });
+    rec.stop();
+    const updates = rec.events.filter((e) => e.event.type === 'conversation.updated');
+    // Three read states: Cat (who renamed: all read), Ann and Bob (the creation note read), the others.
+    expect(updates).toHaveLength(3);
+    expect(updates.flatMap((e) => e.userIds).sort()).toEqual(people.map((p) => p.user.id).sort());
+    for (const u of [ann, bob, cat, people[77]!]) {
+      const told = rec.to(u.user.id).find((e) => e.type === 'conversation.updated');
+      const own = await u.api.call(api.conversations.get, { params: { id: group.id } });
+      expect(told).toMatchObject({ conversation: { title: 'Everyone, renamed', unreadCount: own.unreadCount, lastReadSeq: own.lastReadSeq } });
+      expect(told?.type === 'conversation.updated' && told.conversation.participants).toHaveLength(120);
+    }
+  });
+
   it('a change that was made is answered as made, even when its actor is removed just after it', async () => {
     for (let round = 0; round < 8; round++) {
       const { ann, bob, dan, group } = await team(t());
