@@ -27,7 +27,9 @@ async function offlineChat(e: E2E, orgName: string, blocked: (url: string, metho
     else ws.connectToServer();
   });
   await page.route(/\/api\/v1\//, (route) => (offline && blocked(route.request().url(), route.request().method()) ? route.abort('internetdisconnected') : route.continue()));
-  gatewayOf(e.t.ctx).disconnectUser(me.user.id);
+  // The page's socket may still be on its way to the gateway: cut it once it is there, so no
+  // socket of the page reaches the server past the routes.
+  await expect.poll(() => gatewayOf(e.t.ctx).disconnectUser(me.user.id), { timeout: 10_000 }).toBeGreaterThan(0);
   await page.getByText('Offline — reconnecting').waitFor();
   const bodiesAtPeer = async () => (await peer.api.call(api.messages.list, { params: { id: conv.id }, query: {} })).items.map((m) => m.body);
   return { page, box, bodiesAtPeer, reconnect: () => (offline = false) };
