@@ -148,6 +148,13 @@ describeEachDb('parley user client (CLI)', (t) => {
     const byEmail = await run('send', peer.email, 'second');
     expect(byEmail.out).toMatch(/^sent #2 to /);
     expect(byEmail.out).toContain(conversationId);
+    expect(byEmail.out).not.toMatch(/not on Parley yet/);
+    // A future colleague without an account yet: sent into a pending chat, and told so.
+    const nobody = `newcomer-${Date.now()}@${me.email.split('@')[1]}`;
+    const pending = await run('send', nobody, 'waiting for you');
+    expect([pending.code, pending.err]).toEqual([0, '']);
+    expect(pending.out).toMatch(/^sent #1 to /);
+    expect(pending.out).toContain(`${nobody} is not on Parley yet: the message is delivered when they join`);
 
     const chats = await run('chats');
     expect(chats.code).toBe(0);

@@ -20,6 +20,12 @@ describe('parley watch lines', () => {
     expect(eventLine({ type: 'message.created', conversationId: 'c1', message: message({ senderId: 'bob', body: 'bye' }) }, people)).toBe('10:00:00 c1 #4 Bob Ray: bye');
   });
 
+  it('lists a message’s files by name and id, to download them', () => {
+    const file = (id: string, name: string) => ({ id, name, size: 3, contentType: 'text/plain', sha256: '', conversationId: 'c1', uploaderId: 'ann', createdAt: '2024-01-01T10:00:00.000Z' });
+    const m = message({ body: 'two files', files: [file('f1', 'notes.txt'), file('f2', 'evil\u202egpj.exe')] });
+    expect(eventLine({ type: 'message.created', conversationId: 'c1', message: m }, people)).toBe('10:00:00 c1 #4 Ann Lee: two files [notes.txt (f1), evilgpj.exe (f2)]');
+  });
+
   it('shows a note about the group as what it says, without a sender prefix', () => {
     const note = message({ body: 'Ann Lee added Cat Poe', system: { action: 'members_added', actorId: 'ann', userIds: ['cat'] } });
     expect(eventLine({ type: 'message.created', conversationId: 'c1', message: note }, people)).toBe('10:00:00 c1 #4 · Ann Lee added Cat Poe');

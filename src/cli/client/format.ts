@@ -46,7 +46,8 @@ function time(iso: string): string {
 }
 
 function messageText(m: Message): string {
-  const files = m.files.length ? ` [${m.files.length} file${m.files.length === 1 ? '' : 's'}]` : '';
+  // Each file with its id: `parley download <id>` is how to get it.
+  const files = m.files.length ? ` [${m.files.map((f) => `${oneLine(f.name, 80)} (${f.id})`).join(', ')}]` : '';
   return `${oneLine(m.body)}${files}`;
 }
 

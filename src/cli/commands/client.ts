@@ -88,12 +88,13 @@ export function registerClientCommands(program: Command): void {
       const { creds, api: client } = requireLogin();
       const text = words.join(' ');
       if (!text.trim() && opts.file.length === 0) throw new CliError('Say something, or attach a file with --file', 2);
-      const id = conversation.includes('@')
-        ? (await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email: conversation } }))).id
-        : conversation;
+      const started = conversation.includes('@') ? await callApi(creds.server, () => client.call(api.conversations.startDirect, { body: { email: conversation } })) : null;
+      const id = started?.id ?? conversation;
       const fileIds = await uploadFiles(client, creds.server, id, opts.file);
       const m = await callApi(creds.server, () => sendWithRetry(client, id, text, randomUUID(), fileIds));
       print(`sent #${m.seq} to ${m.conversationId} (${m.id})`);
+      // Someone not on Parley yet gets it when they join: say so, rather than let it look delivered.
+      if (started?.state === 'pending') print(`${conversation} is not on Parley yet: the message is delivered when they join (parley chat start ${conversation} --invite invites them)`);
     });
 
   program
