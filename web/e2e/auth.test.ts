@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
 import { linkIn } from '../../src/server/testing/smtp-sink.js';
 import { makeUser, TEST_PASSWORD, uniq } from '../../src/server/testing/factories.js';
@@ -13,6 +13,9 @@ run('web: accounts in the browser', () => {
   });
   afterAll(async () => {
     await e?.close();
+  });
+  afterEach(async () => {
+    await e?.closeContexts();
   });
 
   it('signs up, verifies by the emailed link, signs in and out', async () => {

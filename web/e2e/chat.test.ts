@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
 import { gatewayOf } from '../../src/server/realtime/routes.js';
 import { makeOrg, makeUser } from '../../src/server/testing/factories.js';
@@ -42,6 +42,9 @@ run('web: two organizations chat in the browser', () => {
   });
   afterAll(async () => {
     await e?.close();
+  });
+  afterEach(async () => {
+    await e?.closeContexts();
   });
 
   it('starts a chat by email from New chat; the other side sees it live; messages, links, typing, edits, read markers', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
 import { makeOrg, makeUser, TEST_PASSWORD, uniq } from '../../src/server/testing/factories.js';
 import { linkIn } from '../../src/server/testing/smtp-sink.js';
@@ -18,6 +18,9 @@ run('web: cross-organization rules in the browser', () => {
   });
   afterAll(async () => {
     await e?.close();
+  });
+  afterEach(async () => {
+    await e?.closeContexts();
   });
 
   it('invites someone not on Parley: Pending, then they sign up by the emailed link and both chat', async () => {

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
 import { makeOrg, makeUser, uniq } from '../../src/server/testing/factories.js';
 import { browserAvailable, shot, startE2E, type E2E } from './harness.js';
@@ -35,6 +35,9 @@ run('web: group chats, the files panel and unblocking in the browser', () => {
   });
   afterAll(async () => {
     await e?.close();
+  });
+  afterEach(async () => {
+    await e?.closeContexts();
   });
 
   it('three colleagues: create a group, see it live, rename, share a file, remove a member, leave', async () => {

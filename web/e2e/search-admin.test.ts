@@ -1,5 +1,5 @@
 import type { Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../src/shared/api/index.js';
 import { makeOrg, makeUser, uniq } from '../../src/server/testing/factories.js';
 import { linkIn } from '../../src/server/testing/smtp-sink.js';
@@ -14,6 +14,9 @@ run('web: Search and dial, Today and org admin pages', () => {
   });
   afterAll(async () => {
     await e?.close();
+  });
+  afterEach(async () => {
+    await e?.closeContexts();
   });
 
   it('finds a colleague by name and an external person only by full email; keyboard opens the chat', async () => {
