@@ -116,6 +116,9 @@ describeEachDb('messages: history, edit, delete, read', (t) => {
     const rec = recordEvents(t());
     expect(await bob.api.call(api.messages.read, { params: { id }, body: { seq: 3 } })).toEqual({ conversationId: id, lastReadSeq: 3, unreadCount: 2 });
     expect(rec.to(ann.user.id)).toContainEqual({ type: 'read', conversationId: id, userId: bob.user.id, seq: 3 });
+    // The chat itself says how far each member has read (what a reloaded client shows as seen).
+    const seen = (await ann.api.call(api.conversations.get, { params: { id } })).participants;
+    expect(Object.fromEntries(seen.map((p) => [p.userId, p.lastReadSeq]))).toEqual({ [ann.user.id]: 5, [bob.user.id]: 3 });
     const before = rec.events.length;
     // Backwards is a no-op and tells nobody.
     expect(await bob.api.call(api.messages.read, { params: { id }, body: { seq: 1 } })).toEqual({ conversationId: id, lastReadSeq: 3, unreadCount: 2 });

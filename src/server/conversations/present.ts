@@ -65,6 +65,7 @@ export function presentParticipant(m: MemberInfo, viewerOrgId: string): Particip
     deleted,
     pending: false,
     status: m.status as UserStatus,
+    ...(m.left_at ? {} : { lastReadSeq: m.last_read_seq }),
   };
 }
 

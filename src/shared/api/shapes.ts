@@ -62,6 +62,11 @@ export const Participant = z.object({
   status: UserStatus.nullable(),
   /** How to show the person: "Former member of Acme", "External · Acme", "Invited · not on Parley yet". */
   label: z.string().optional(),
+  /**
+   * How far a current member has read (the `read` events tell it as it moves): what a client
+   * shows as "seen" after a reload. Absent for people who left and for a pending invitee.
+   */
+  lastReadSeq: z.number().int().optional(),
 });
 export type Participant = z.infer<typeof Participant>;
 

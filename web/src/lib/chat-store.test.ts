@@ -200,6 +200,17 @@ describe('ChatStore', () => {
     expect(store.seenByOthers('c1')).toBe(4);
   });
 
+  it('knows what was seen from the chat itself after a reload, and from read events after that', () => {
+    const store = new ChatStore(ME, fakeApi(0).api);
+    store.upsertConversation(conv({ kind: 'group', title: 'g', participants: [person(ME), { ...person(THEM), lastReadSeq: 4 }, { ...person('u-third'), lastReadSeq: 6 }] }));
+    expect(store.seenByOthers('c1')).toBe(4);
+    store.applyEvent({ type: 'read', conversationId: 'c1', userId: THEM, seq: 7 });
+    expect(store.seenByOthers('c1')).toBe(6);
+    // An older copy of the chat does not take back what the events said.
+    store.upsertConversation(conv({ kind: 'group', title: 'g', participants: [person(ME), { ...person(THEM), lastReadSeq: 4 }, { ...person('u-third'), lastReadSeq: 6 }] }));
+    expect(store.seenByOthers('c1')).toBe(6);
+  });
+
   it('in a group, a message is seen once every other member has read it, not one of them', () => {
     const store = new ChatStore(ME, fakeApi(0).api);
     store.upsertConversation(conv({ kind: 'group', title: 'g', participants: [person(ME), person(THEM), person('u-third')] }));

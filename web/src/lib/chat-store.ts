@@ -365,16 +365,16 @@ export class ChatStore {
 
   /** The highest seq of mine the other members have all read (for the "Seen" marker). */
   /**
-   * The seq every other current member has read up to, as far as this page heard their `read`
-   * events: someone not heard from counts as having read nothing, so a group's message is not
-   * "seen" because one of many read it.
+   * The seq every other current member has read up to: the higher of what the chat's copy says
+   * (each participant's `lastReadSeq`) and the `read` events heard since. Someone known to have
+   * read nothing counts as such, so a group's message is not "seen" because one of many read it.
    */
   seenByOthers(id: string): number {
-    const map = this.peerRead.get(id);
     const conv = this.conversations.get(id);
-    if (!map || map.size === 0 || !conv) return 0;
-    const others = conv.participants.flatMap((p) => (p.userId && p.userId !== this.meId && !p.pending ? [p.userId] : []));
+    if (!conv) return 0;
+    const heard = this.peerRead.get(id);
+    const others = conv.participants.filter((p) => p.userId && p.userId !== this.meId && !p.pending);
     if (others.length === 0) return 0;
-    return Math.min(...others.map((uid) => map.get(uid) ?? 0));
+    return Math.min(...others.map((p) => Math.max(p.lastReadSeq ?? 0, heard?.get(p.userId!) ?? 0)));
   }
 }
