@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,7 +11,10 @@ import { ParleyClient } from '../../shared/client.js';
 import { describeEachDb } from '../../server/testing/each-db.js';
 import { makeOrg, makeUser } from '../../server/testing/factories.js';
 import { insertTestConversation } from '../../server/testing/conversations.js';
-import { dispositionName, downloadFile, fitName, safeLocalName, uploadFile } from './files.js';
+import { dispositionName, downloadFile, fitName, safeLocalName } from './download.js';
+import { uploadFile } from './files.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
 const startDir = process.cwd();
 afterEach(() => process.chdir(startDir));
@@ -109,6 +113,35 @@ it('keeps the file -o names when a download fails, and refuses to replace a read
     broken.close();
   }
 });
+
+it('leaves no part file behind when a download is interrupted (Ctrl-C)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-interrupt-'));
+  // Starts a file and then trickles it, so the download is under way when it is interrupted.
+  const slow = await fakeServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '1000000' });
+    res.write(Buffer.alloc(1000, 'x'));
+    const more = setInterval(() => res.write(Buffer.alloc(10, 'x')), 50);
+    res.on('close', () => clearInterval(more));
+  });
+  try {
+    const config = path.join(dir, 'config');
+    mkdirSync(config, { mode: 0o700 });
+    writeFileSync(path.join(config, 'credentials.json'), JSON.stringify({ server: slow.client.baseUrl, token: 't', email: 'a@x.example', userId: 'u' }), { mode: 0o600 });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), 'download', 'f1', '-o', path.join(dir, 'out.bin')], {
+      cwd: ROOT,
+      env: { ...process.env, PARLEY_CONFIG_DIR: config, PARLEY_TIMEOUT: '20' },
+      stdio: 'ignore',
+    });
+    const parts = () => readdirSync(dir).filter((n) => n.endsWith('.part'));
+    await expect.poll(parts, { timeout: 15_000 }).toHaveLength(1);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(readdirSync(dir).sort()).toEqual(['config']);
+  } finally {
+    slow.close();
+  }
+}, 30_000);
 
 it('says plainly that a file to upload cannot be read, reading errors included', async () => {
   const silent = await fakeServer(() => undefined);
