@@ -81,6 +81,11 @@ describeEachDb('parley user client (CLI)', (t) => {
     const down = await run('login', '--server', 'http://127.0.0.1:1', '--email', me.email, '--password', 'x');
     expect(down.code).toBe(4);
     expect(down.err).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:1/);
+
+    // A name and password in the URL: refused plainly, before anything is sent or saved.
+    const withPassword = await run('login', '--server', t().url.replace('http://', 'http://ann:secret@'), '--email', me.email, '--password', TEST_PASSWORD);
+    expect([withPassword.code, withPassword.err]).toEqual([2, expect.stringMatching(/must not hold a name or password/)]);
+    expect(withPassword.err).not.toContain('secret');
   });
 
   it('gives up on a server that never answers, after PARLEY_TIMEOUT, and says so', async () => {

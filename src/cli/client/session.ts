@@ -32,10 +32,16 @@ export function normalizeServer(server: string): string {
   const s = server.trim().replace(/\/+$/, '');
   if (!s) throw new CliError('--server needs a URL, e.g. http://127.0.0.1:8080', 2);
   const withScheme = /^https?:\/\//i.test(s) ? s : `http://${s}`;
+  let url: URL;
   try {
-    new URL(withScheme);
+    url = new URL(withScheme);
   } catch {
-    throw new CliError(`Not a valid server URL: ${server}`, 2);
+    throw new CliError(`Not a valid server URL: ${oneLine(server, 200)}`, 2);
+  }
+  // A name and password in the URL would be saved with the session and sent nowhere useful:
+  // Parley signs in with --email and the password prompt.
+  if (url.username || url.password) {
+    throw new CliError('The server URL must not hold a name or password (user:password@): give the address alone, and sign in with --email', 2);
   }
   return withScheme;
 }
