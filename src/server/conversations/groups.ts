@@ -79,14 +79,6 @@ export async function doCreateGroup(ctx: AppContext, creator: UserWithOrg, input
 export async function doAddMembers(ctx: AppContext, actor: UserWithOrg, conv: ConversationRow, userIds: readonly string[]): Promise<Conversation> {
   checkIsGroup(conv);
   const ids = [...new Set(userIds)];
-  // People already in the group are left as they are, whatever their status now: adding them is
-  // a no-op, not an error about them (the transaction below decides again who is new).
-  const present = new Set(await currentMemberIds(ctx.db, conv.id));
-  await checkColleagues(
-    ctx.db,
-    conv.org_id ?? actor.org_id,
-    ids.filter((id) => !present.has(id)),
-  );
   // The answer is read while the change still holds the group: a removal of the actor queued
   // just behind it must not turn a change that was made into a 404.
   return withGroupLock(ctx, conv.id, async () => {
@@ -107,8 +99,9 @@ async function addMembersNow(ctx: AppContext, actor: UserWithOrg, conv: Conversa
     if (current.length + fresh.length > GROUP_MEMBERS_MAX) {
       throw badRequest(`A group chat has at most ${GROUP_MEMBERS_MAX} members`);
     }
-    // Who is new was decided again just now, after the check made before the lock: someone
-    // removed meanwhile (or deactivated) must be an active colleague to come back.
+    // Only the people new to the group must be active colleagues, decided here under the lock:
+    // those already in it are left as they are, whatever their status now (adding them is a
+    // no-op), and someone removed meanwhile is new again.
     await checkColleagues(trx, conv.org_id ?? actor.org_id, fresh);
     // Newcomers start with nothing unread but the note of their arrival: they see the history,
     // but are not flooded by it.
