@@ -5,9 +5,9 @@ import type { AppContext, Executor } from '../context.js';
 import { nowIso } from '../db/util.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { getConversationFor, publishConversation, viewerOf } from './service.js';
-import { doWriteSystemNote, publishNote, type StoredNote } from './system-notes.js';
+import { doWriteSystemNote, type StoredNote } from './system-notes.js';
 import { withGroupLock } from './group-lock.js';
-import { messageWriter } from './writer.js';
+import { messageWriter, publishMessageCreated } from './writer.js';
 import { currentMemberIds, getMemberRow, insertConversation, lockConversation, newConversationRow, markMemberLeft, updateConversationFields, upsertMembers, type ConversationRow } from './store.js';
 
 /** Group chats: people of one org, with a title, whose members add and remove colleagues. */
@@ -49,7 +49,7 @@ async function tellChange(ctx: AppContext, note: StoredNote, publish: () => Prom
   } catch (err) {
     ctx.log.warn({ err, conversationId: note.message.conversationId }, 'publishing a group change failed');
   }
-  publishNote(ctx, note);
+  publishMessageCreated(ctx, note.memberIds, note.message);
 }
 
 function checkIsGroup(row: Pick<ConversationRow, 'kind'>): void {

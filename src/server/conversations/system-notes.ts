@@ -1,5 +1,5 @@
 import type { Message, SystemNote } from '../../shared/api/shapes.js';
-import type { AppContext, Executor } from '../context.js';
+import type { Executor } from '../context.js';
 import { newId, nowIso } from '../db/util.js';
 import { presentMessage } from './present.js';
 import { advanceReadCursor, currentMemberIds, type MessageRow } from './store.js';
@@ -89,14 +89,4 @@ export async function doWriteSystemNote(trx: Executor, conversationId: string, f
   await trx.insertInto('messages').values(row).execute();
   await advanceReadCursor(trx, conversationId, note.actorId, row.seq);
   return { message: presentMessage({ ...row, change_seq: 0 }), memberIds: await currentMemberIds(trx, conversationId) };
-}
-
-/** Tells the members of a committed note, as the message writer tells them of a message. */
-export function publishNote(ctx: AppContext, note: StoredNote): void {
-  try {
-    ctx.events.publish(note.memberIds, { type: 'message.created', conversationId: note.message.conversationId, message: note.message });
-  } catch (err) {
-    // Stored is stored: members catch up with it by seq.
-    ctx.log.warn({ err, conversationId: note.message.conversationId }, 'publishing a group note failed');
-  }
 }

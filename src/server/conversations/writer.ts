@@ -165,14 +165,7 @@ export class MessageWriter {
       else p.resolve(o);
     });
     if (result.created.length > 0) this.ctx.metrics.messagesSent.inc(undefined, result.created.length);
-    for (const c of result.created) {
-      try {
-        this.ctx.events.publish(c.memberIds, { type: 'message.created', conversationId: c.message.conversationId, message: c.message }, { skipConnection: c.origin });
-      } catch (err) {
-        // Stored is stored: a bus failure must not turn an acknowledged send into an error.
-        this.ctx.log.warn({ err }, 'publishing message.created failed');
-      }
-    }
+    for (const c of result.created) publishMessageCreated(this.ctx, c.memberIds, c.message, c.origin);
   }
 
   private cleanError(err: unknown): AppError {
@@ -339,6 +332,19 @@ async function runBatch(ops: BatchOps, reqs: readonly SendRequest[], now: string
   });
   const created = stored.map((f) => ({ message: present(f.row), memberIds: members.get(f.row.conversation_id) ?? [], origin: f.origin }));
   return { outcomes, created };
+}
+
+/**
+ * Tells the members of a stored message (a send, or a group change's note). Stored is stored: a
+ * bus failure is logged, never turned into an error for what was acknowledged; members catch up
+ * with it by seq. `skipConnection`: the socket that sent it, answered there already.
+ */
+export function publishMessageCreated(ctx: AppContext, memberIds: readonly string[], message: Message, skipConnection?: string): void {
+  try {
+    ctx.events.publish(memberIds, { type: 'message.created', conversationId: message.conversationId, message }, { skipConnection });
+  } catch (err) {
+    ctx.log.warn({ err, conversationId: message.conversationId }, 'publishing message.created failed');
+  }
 }
 
 const writers = new WeakMap<AppContext, MessageWriter>();
